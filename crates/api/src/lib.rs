@@ -1,0 +1,1 @@
+//! HTTP wiring (in progress).

@@ -1,0 +1,26 @@
+//! Campus's domain: the types, rules and ports of a programming-learning platform.
+//!
+//! This crate does no I/O. It defines what a user, a lesson, a task, an attempt and a
+//! verdict *are*, with constructors that refuse invalid values, and the traits (ports)
+//! through which the outer crates (`persistence`, `sandbox`, `api`) provide storage,
+//! grading and rate limiting. Nothing here reads the environment, a file or the clock
+//! behind the caller's back: time comes in as an argument.
+
+pub mod analytics;
+pub mod attempt;
+pub mod content;
+pub mod course;
+pub mod enums;
+pub mod error;
+pub mod grading;
+pub mod link;
+pub mod ports;
+pub mod rate_limit;
+pub mod session;
+pub mod task;
+pub mod user;
+
+pub use error::{DomainError, FieldError, RepoError};
+
+/// Every timestamp in Campus is UTC and timezone-aware. There is no naive time in the domain.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

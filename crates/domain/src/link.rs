@@ -1,0 +1,74 @@
+//! Telegram link codes: a short code a signed-in student gives the bot to link accounts.
+//! Only the code's hash is stored; a code works once and expires.
+
+use crate::Timestamp;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Alphabet without look-alikes (no 0/O, 1/I/L).
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub const CODE_LEN: usize = 8;
+pub const CODE_TTL_MINUTES: i64 = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCode {
+    pub code_hash: String,
+    pub user_id: Uuid,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// A new random code and the record to store for it.
+pub fn new_link_code(user_id: Uuid, now: Timestamp) -> (String, LinkCode) {
+    let mut rng = rand::thread_rng();
+    let code: String = (0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    let record = LinkCode {
+        code_hash: hash_code(&code),
+        user_id,
+        created_at: now,
+        expires_at: now + chrono::Duration::minutes(CODE_TTL_MINUTES),
+        used_at: None,
+    };
+    (code, record)
+}
+
+/// Normalizes what a user typed (case, spaces) and hashes it.
+pub fn hash_code(typed: &str) -> String {
+    let norm: String = typed.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+    hex::encode(Sha256::digest(norm.as_bytes()))
+}
+
+/// SHA-256 hex of any secret-ish identifier (refresh tokens, OAuth subjects).
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+impl LinkCode {
+    pub fn usable_at(&self, now: Timestamp) -> bool {
+        self.used_at.is_none() && now < self.expires_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_code_matches_regardless_of_case_and_spaces() {
+        let (code, rec) = new_link_code(Uuid::new_v4(), chrono::Utc::now());
+        let typed = format!(" {} ", code.to_lowercase());
+        assert_eq!(hash_code(&typed), rec.code_hash);
+    }
+
+    #[test]
+    fn expired_or_used_codes_are_not_usable() {
+        let now = chrono::Utc::now();
+        let (_, mut rec) = new_link_code(Uuid::new_v4(), now);
+        assert!(rec.usable_at(now));
+        assert!(!rec.usable_at(now + chrono::Duration::minutes(CODE_TTL_MINUTES)));
+        rec.used_at = Some(now);
+        assert!(!rec.usable_at(now));
+    }
+}

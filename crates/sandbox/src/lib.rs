@@ -1,0 +1,1 @@
+//! sandbox adapter (in progress).
