@@ -41,6 +41,9 @@ pub enum RepoError {
     /// A uniqueness or foreign-key rule held by the database refused the write.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The value was refused before writing (task data, session state); fields are relative to it.
+    #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
     /// The database cannot be reached (pool exhausted, server down).
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -82,6 +85,7 @@ impl From<RepoError> for DomainError {
         match e {
             RepoError::NotFound(what) => Self::NotFound(what),
             RepoError::Conflict(what) => Self::Conflict(what),
+            RepoError::Invalid(errors) => Self::Validation(errors),
             RepoError::Unavailable(why) => Self::Unavailable(why),
             RepoError::Internal(why) => Self::Internal(why),
         }
