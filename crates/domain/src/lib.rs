@@ -16,6 +16,7 @@ pub mod grading;
 pub mod link;
 pub mod ports;
 pub mod rate_limit;
+pub mod services;
 pub mod session;
 pub mod task;
 pub mod user;
