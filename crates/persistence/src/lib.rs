@@ -1,1 +1,3 @@
 //! persistence adapter (in progress).
+
+pub mod rate_limit;
