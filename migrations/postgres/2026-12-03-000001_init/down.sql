@@ -1,0 +1,10 @@
+DROP TABLE link_codes;
+DROP TABLE saved_sessions;
+DROP TABLE feedback;
+DROP TABLE solutions;
+DROP TABLE attempts;
+DROP TABLE tasks;
+DROP TABLE lessons;
+DROP TABLE topics;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
