@@ -15,7 +15,6 @@ mod database;
 mod error;
 mod migrations;
 mod models;
-pub mod rate_limit;
 mod repos;
 mod schema;
 mod url;
