@@ -1,0 +1,380 @@
+"""Campus grading harness: the main program of a sandbox container (under an init as PID 1).
+
+It reads ONE JSON job from stdin (until EOF): the student's program, the tests, the limits and a
+per-run random nonce. It checks the program's syntax first, then runs every test in a fresh child
+process (`runner.py`) with its own wall-clock limit, memory limit and output cap, and writes one
+line per result to stdout, each prefixed with the nonce:
+
+    <nonce> {"type": "test", "index": 0, "verdict": "accepted", ...}
+    <nonce> {"type": "done"}
+
+Why the results cannot be forged by the program under test (which runs with the same uid):
+- the nonce lives only in this process's memory: children get neither stdin, nor the nonce, nor
+  any inherited descriptor (close_fds, their own pipes), and a fresh interpreter (exec);
+- this process is made non-dumpable (PR_SET_DUMPABLE 0), so /proc/<pid>/mem, environ, fd/ and
+  ptrace are closed to same-uid processes;
+- children's stdout/stderr are pipes read here, never the container's stdout; a child that writes
+  to the container's stdout some other way (/proc/1/fd/1) does not know the nonce;
+- a child that kills this process only ends the run without a final frame, which the Rust side
+  never accepts.
+After every test, kill(-1, SIGKILL) ends every process of the container except this one and init,
+so nothing a test started (double-forked daemons included) survives into the next test.
+"""
+
+import fcntl
+import json
+import os
+import re
+import resource
+import selectors
+import signal
+import sys
+import time
+
+RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+# What a child's environment holds: nothing of this process's environment is passed on.
+CHILD_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONIOENCODING": "utf-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "TMPDIR": "/tmp",
+}
+# Room for the interpreter itself on top of the task's memory limit (RLIMIT_AS is virtual memory).
+AS_BASE_BYTES = 64 * 1024 * 1024
+STDERR_TAIL = 4096
+REPORT_CHARS = 4096
+EXIT_INTERNAL = 70
+
+# Rust's `char::is_whitespace` (Unicode White_Space), so the checkers agree with
+# `domain::grading::outputs_match` character for character.
+RUST_WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_WS_RE = re.compile("[" + re.escape(RUST_WS) + "]+")
+# The grammar of Rust's `f64::from_str`.
+_FLOAT_RE = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))\Z")
+
+
+def _tokens(s):
+    return [t for t in _WS_RE.split(s) if t]
+
+
+def _lines(s):
+    parts = s.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    lines = [p.rstrip(RUST_WS) for p in parts]
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _parse_f64(tok):
+    return float(tok) if _FLOAT_RE.match(tok) else None
+
+
+def outputs_match(checker, expected, actual):
+    kind = checker.get("type", "lines")
+    if kind == "exact":
+        return expected == actual
+    if kind == "lines":
+        return _lines(expected) == _lines(actual)
+    if kind == "tokens":
+        return _tokens(expected) == _tokens(actual)
+    if kind == "float":
+        tol_abs, tol_rel = float(checker["abs"]), float(checker["rel"])
+        e, a = _tokens(expected), _tokens(actual)
+        if len(e) != len(a):
+            return False
+        for x, y in zip(e, a):
+            fx, fy = _parse_f64(x), _parse_f64(y)
+            if fx is None or fy is None:
+                if x != y:
+                    return False
+                continue
+            d = abs(fx - fy)
+            if not (d <= tol_abs or d <= tol_rel * max(abs(fx), abs(fy)) or fx == fy):
+                return False
+        return True
+    raise ValueError("unknown checker " + repr(kind))
+
+
+def _no_dump():
+    """Closes /proc/<pid>/mem, environ, fd/ and ptrace of this process to same-uid processes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_dumpable = 4
+    if libc.prctl(pr_set_dumpable, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def _ignore_signals():
+    # A program can signal us (same uid) directly or through init; only SIGKILL/SIGSTOP get through,
+    # and those end the run without a final frame.
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPIPE", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGXFSZ", "SIGXCPU"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
+def _oom_kills():
+    for path, key in (("/sys/fs/cgroup/memory.events", "oom_kill"), ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")):
+        try:
+            with open(path) as f:
+                for line in f:
+                    k, _, v = line.partition(" ")
+                    if k == key:
+                        return int(v)
+        except (OSError, ValueError):
+            continue
+    return 0
+
+
+def _kill_everything_else():
+    """SIGKILL every process of the container except this one and PID 1 (kill(-1) semantics)."""
+    for _ in range(3):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        except OSError:
+            return
+
+
+class Frames:
+    def __init__(self, nonce):
+        self.prefix = nonce.encode("ascii") + b" "
+
+    def emit(self, obj):
+        data = b"\n" + self.prefix + json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+        view = memoryview(data)
+        while view:
+            n = os.write(1, view)
+            view = view[n:]
+
+
+def _memfd(name, data):
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    _write_all(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _signal_name(num):
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return "signal %d" % num
+
+
+def _tail(data):
+    text = data.decode("utf-8", "replace")
+    lines = text.splitlines()[-20:]
+    return "\n".join(lines)[-REPORT_CHARS:]
+
+
+def run_test(job, test):
+    limits = job["limits"]
+    time_s = limits["timeMs"] / 1000.0
+    cap = limits["outputKb"] * 1024
+    memory = limits["memoryMb"] * 1024 * 1024 + AS_BASE_BYTES
+    mode = test["kind"]
+    payload = {"mode": mode, "code": job["code"], "memoryBytes": memory}
+    if mode == "assert":
+        payload["test"] = test["code"]
+    job_fd = _memfd("job", json.dumps(payload).encode("utf-8"))
+    stdin_fd = _memfd("stdin", test.get("stdin", "").encode("utf-8")) if mode == "io" else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    out_r, out_w = os.pipe2(os.O_CLOEXEC)
+    err_r, err_w = os.pipe2(os.O_CLOEXEC)
+    st_r, st_w = os.pipe2(os.O_CLOEXEC)
+    oom_before = _oom_kills()
+    started = time.monotonic()
+    # posix_spawn-style start: the child gets exactly fds 0-4, a clean environment and a new session.
+    pid = os.fork()
+    if pid == 0:  # pragma: child
+        try:
+            os.setsid()
+            # Move the sources out of the way first, so no dup2 clobbers another source.
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (stdin_fd, out_w, err_w, job_fd, st_w)]
+            for target, fd in enumerate(high):
+                os.dup2(fd, target, inheritable=True)
+            os.closerange(5, 65536)
+            for s in range(1, signal.NSIG):
+                try:
+                    signal.signal(s, signal.SIG_DFL)
+                except (OSError, ValueError, RuntimeError):
+                    pass
+            os.execve(sys.executable, [sys.executable, "-I", RUNNER], CHILD_ENV)
+        finally:
+            os._exit(EXIT_INTERNAL)
+    for fd in (job_fd, stdin_fd, out_w, err_w, st_w):
+        os.close(fd)
+
+    out, err_tail, status = bytearray(), bytearray(), bytearray()
+    err_total = 0
+    verdict = None
+    sel = selectors.DefaultSelector()
+    for fd in (out_r, err_r, st_r):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    try:
+        pidfd = os.pidfd_open(pid)
+        sel.register(pidfd, selectors.EVENT_READ)
+    except (AttributeError, OSError):
+        pidfd = None
+    exit_status = None
+    deadline = started + time_s
+    while exit_status is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            verdict = "time_limit"
+            break
+        events = sel.select(min(remaining, 0.05) if pidfd is None else remaining)
+        for key, _ in events:
+            fd = key.fd
+            if fd == pidfd:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                sel.unregister(fd)
+                continue
+            if fd == out_r:
+                out += chunk
+                if len(out) > cap:
+                    verdict = "output_limit"
+            elif fd == err_r:
+                err_total += len(chunk)
+                err_tail += chunk
+                del err_tail[:-STDERR_TAIL]
+                if err_total > cap:
+                    verdict = "output_limit"
+            else:
+                status += chunk[:4096]
+        if verdict is not None:
+            break
+        waited, st = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            exit_status = st
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    # Whatever happened, nothing the test started lives on.
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    _kill_everything_else()
+    if exit_status is None:
+        _, exit_status = os.waitpid(pid, 0)
+    # Drain what the pipes still hold (the writers are dead now), within the caps.
+    for fd in (out_r, err_r, st_r):
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                if fd == out_r:
+                    out += chunk[: max(0, cap + 1 - len(out))]
+                elif fd == err_r:
+                    err_tail += chunk
+                    del err_tail[:-STDERR_TAIL]
+                elif len(status) < 4096:
+                    status += chunk
+        except (BlockingIOError, OSError):
+            pass
+    for fd in (out_r, err_r, st_r):
+        os.close(fd)
+    if pidfd is not None:
+        os.close(pidfd)
+    sel.close()
+    return classify(test, verdict, exit_status, bytes(out), bytes(err_tail), bytes(status), oom_before, elapsed_ms, cap)
+
+
+def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elapsed_ms, cap):
+    result = {"type": "test", "timeMs": elapsed_ms}
+    status_text = status.decode("utf-8", "replace")
+    actual = out[:cap].decode("utf-8", "replace")
+    stderr = _tail(err_tail)
+    oom = _oom_kills() > oom_before or status_text.startswith("memory")
+    message = None
+    if verdict == "time_limit":
+        message = "the test ran longer than its time limit"
+    elif verdict == "output_limit":
+        message = "the program wrote more than the output limit"
+    elif oom:
+        verdict, message = "memory_limit", "the program used more memory than its limit"
+    elif os.WIFSIGNALED(exit_status):
+        verdict = "runtime_error"
+        message = "killed by %s" % _signal_name(os.WTERMSIG(exit_status))
+    elif test["kind"] == "assert" and status_text.startswith("assert"):
+        verdict = "wrong_answer"
+        message = status_text[len("assert") :].lstrip(":").strip() or "an assertion failed"
+    elif os.WEXITSTATUS(exit_status) != 0:
+        verdict = "runtime_error"
+        message = "exit code %d" % os.WEXITSTATUS(exit_status)
+    elif test["kind"] == "assert":
+        if status_text == "ok":
+            verdict = "accepted"
+        else:
+            verdict = "runtime_error"
+            message = "the program exited before the test finished"
+    else:
+        verdict = "accepted" if outputs_match(test.get("checker") or {"type": "lines"}, test["expected"], actual) else "wrong_answer"
+    if verdict in ("runtime_error", "memory_limit") and stderr:
+        message = (message + "\n" if message else "") + stderr
+    result["verdict"] = verdict
+    result["actual"] = actual[:REPORT_CHARS]
+    if message:
+        result["message"] = message[-REPORT_CHARS:]
+    return result
+
+
+def syntax_check(code):
+    try:
+        compile(code, "main.py", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        where = "line %s" % e.lineno if e.lineno else "somewhere"
+        text = (e.text or "").rstrip("\n")
+        msg = "%s: %s (%s)" % (type(e).__name__, e.msg, where)
+        if text:
+            msg += "\n    " + text.strip()
+        return msg
+    except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+        return "%s: %s" % (type(e).__name__, e)
+    return None
+
+
+def main():
+    _no_dump()
+    _ignore_signals()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    raw = sys.stdin.buffer.read()
+    sys.stdin.close()
+    job = json.loads(raw)
+    del raw
+    frames = Frames(job.pop("nonce"))
+    try:
+        error = syntax_check(job["code"])
+        if error is not None:
+            frames.emit({"type": "syntax", "message": error[-REPORT_CHARS:]})
+        else:
+            for index, test in enumerate(job["tests"]):
+                result = run_test(job, test)
+                result["index"] = index
+                frames.emit(result)
+        frames.emit({"type": "done"})
+    except Exception as e:  # our fault: say so, in a frame the Rust side trusts
+        frames.emit({"type": "internal", "message": "%s: %s" % (type(e).__name__, e)})
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

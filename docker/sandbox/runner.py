@@ -1,0 +1,78 @@
+"""Runs ONE test of a student's program; started by harness.py in a fresh interpreter.
+
+fd 0: the test's stdin (io tests) or /dev/null; fd 1/2: pipes read by the harness;
+fd 3: a JSON job (mode, code, test code, memory limit), read and closed before any student code
+runs; fd 4: the status pipe. Status words: "ok" (assert test ran to its end), "assert: <msg>"
+(an assertion failed), "memory" (MemoryError). The status is advisory for the program under test
+(same process): it can only change this one test's result, never the harness's frames.
+"""
+
+import json
+import os
+import resource
+import sys
+import traceback
+
+
+def _status(text):
+    try:
+        os.write(4, text.encode("utf-8", "replace")[:4000])
+    except OSError:
+        pass
+
+
+def _report(exc):
+    """Prints the traceback without this file's frames and exits like an uncaught exception."""
+    if isinstance(exc, MemoryError):
+        _status("memory")
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    traceback.print_exception(type(exc), exc, tb)
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def main():
+    with os.fdopen(3, "rb") as f:
+        job = json.loads(f.read())
+    limit = int(job["memoryBytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # if the container runs out of memory, the program goes first
+    except OSError:
+        pass
+    os.chdir("/tmp")
+    mode = job["mode"]
+    code = compile(job.pop("code"), "main.py", "exec", dont_inherit=True)
+    test = compile(job.pop("test"), "test.py", "exec", dont_inherit=True) if mode == "assert" else None
+    del job
+    scope = {"__name__": "__main__" if mode == "io" else "solution", "__builtins__": __builtins__}
+    try:
+        exec(code, scope)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        _report(e)
+    if test is None:
+        return
+    try:
+        exec(test, scope)
+    except AssertionError as e:
+        _status("assert: " + str(e))
+        return
+    except SystemExit:
+        raise
+    except BaseException as e:
+        _report(e)
+    _status("ok")
+
+
+if __name__ == "__main__":
+    main()
