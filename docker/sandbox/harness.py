@@ -305,12 +305,13 @@ def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elap
     stderr = _tail(err_tail)
     oom = _oom_kills() > oom_before or status_text.startswith("memory")
     message = None
-    if verdict == "time_limit":
+    # An OOM kill explains a timeout or a crash that follows it, so it comes first.
+    if oom:
+        verdict, message = "memory_limit", "the program used more memory than its limit"
+    elif verdict == "time_limit":
         message = "the test ran longer than its time limit"
     elif verdict == "output_limit":
         message = "the program wrote more than the output limit"
-    elif oom:
-        verdict, message = "memory_limit", "the program used more memory than its limit"
     elif os.WIFSIGNALED(exit_status):
         verdict = "runtime_error"
         message = "killed by %s" % _signal_name(os.WTERMSIG(exit_status))
