@@ -173,7 +173,7 @@ pub fn table_columns(db: &Database) -> BTreeMap<String, BTreeSet<String>> {
 
 /// A SQLite pragma's current value on a pooled connection (e.g. `foreign_keys`).
 pub fn sqlite_pragma(db: &Database, name: &str) -> String {
-    let sql = format!("SELECT CAST({name} AS TEXT) AS a, '' AS b FROM pragma_{name}");
+    let sql = format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT) AS a, '' AS b");
     let rows = query_pairs(db, &sql).unwrap_or_else(|e| panic!("pragma {name}: {e}"));
     rows.into_iter().next().map(|(a, _)| a).unwrap_or_default()
 }
