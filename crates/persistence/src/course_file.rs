@@ -286,6 +286,16 @@ body = { io = { stdin = "1 2\n", expected = "3\n" } }
     }
 
     #[test]
+    fn the_documented_example_is_a_valid_course() {
+        let doc = include_str!("../../../docs/course-format.md");
+        let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let course = parse_course("course-format.md", Format::Toml, &doc[start..end]).unwrap();
+        course.validate().unwrap();
+        assert_eq!(course.task_count(), 2);
+    }
+
+    #[test]
     fn unknown_extension_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let e = read_course(write(dir.path(), "c.yaml", "topics: []"))
