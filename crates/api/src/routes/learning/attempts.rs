@@ -1,0 +1,223 @@
+//! Submitting and reading attempts.
+
+use super::dto::{
+    AttemptDto, AttemptPage, MyAttemptsQuery, PageQuery, QuizAnswersRequest, SolutionDto,
+    SolutionPage, SubmissionAccepted, SubmitCodeRequest, WaitQuery,
+};
+use super::learning;
+use crate::{
+    auth::CurrentUser,
+    error::{ApiError, ErrorBody},
+    extract::{Json, Query},
+    grading_worker::GradingJob,
+    state::{db, AppState},
+};
+use actix_web::{web, HttpResponse};
+use domain::{
+    attempt::{AttemptStatus, Page},
+    services::submissions::{readable_attempt, submit_code, submit_quiz},
+    DomainError,
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Submits a program for a code task. The attempt is stored (`queued`) before this answers;
+/// grading runs in the background. 503 (with nothing stored) when the grading queue is full or
+/// the sandbox is down.
+#[utoipa::path(
+    post, path = "/tasks/{id}/submissions", tag = "attempts",
+    params(("id" = Uuid, Path, description = "Task id")),
+    request_body = SubmitCodeRequest,
+    responses(
+        (status = 202, body = SubmissionAccepted),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: Json<SubmitCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let l = learning(&state);
+    let queue = l
+        .queue
+        .as_ref()
+        .ok_or_else(|| state.grader().err().unwrap_or_else(no_worker))?;
+    let viewer = user.viewer();
+    let outline = l.cache.outline(&state, viewer.sees_drafts()).await?;
+    // The slot comes first: if there is no room, nothing is stored and the client may retry.
+    let slot = queue.reserve().map_err(DomainError::from)?;
+    let (task_id, code) = (id.into_inner(), body.into_inner().code);
+    let (attempt, task) = db(&state, move |s| {
+        submit_code(s, s, &outline, viewer, task_id, &code, chrono::Utc::now())
+    })
+    .await?;
+    let domain::attempt::AttemptInput::Code { code } = &attempt.input else {
+        return Err(ApiError::internal(
+            "a code submission stored a non-code input",
+        ));
+    };
+    slot.send(GradingJob {
+        attempt_id: attempt.id,
+        code: code.clone(),
+        task,
+    });
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/attempts/{}", attempt.id),
+        ))
+        .json(SubmissionAccepted {
+            attempt_id: attempt.id,
+            status: attempt.status.to_string(),
+        }))
+}
+
+fn no_worker() -> ApiError {
+    ApiError::Unavailable {
+        public: "code grading is unavailable right now".into(),
+        cause: "no grading worker".into(),
+    }
+}
+
+/// Answers a quiz; graded at once on the server.
+#[utoipa::path(
+    post, path = "/tasks/{id}/quiz-answers", tag = "attempts",
+    params(("id" = Uuid, Path, description = "Task id")),
+    request_body = QuizAnswersRequest,
+    responses(
+        (status = 200, body = AttemptDto),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn answer_quiz(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: Json<QuizAnswersRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.viewer();
+    let outline = learning(&state)
+        .cache
+        .outline(&state, viewer.sees_drafts())
+        .await?;
+    let (task_id, answers) = (id.into_inner(), body.into_inner().answers);
+    let attempt = db(&state, move |s| {
+        submit_quiz(s, s, &outline, viewer, task_id, answers, chrono::Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AttemptDto::from(&attempt)))
+}
+
+/// One attempt, for its owner or a teacher. `?wait=N` holds the answer up to N seconds
+/// (at most 30) until the attempt is done.
+#[utoipa::path(
+    get, path = "/attempts/{id}", tag = "attempts",
+    params(("id" = Uuid, Path, description = "Attempt id"), WaitQuery),
+    responses(
+        (status = 200, body = AttemptDto),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_attempt(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    query: Query<WaitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (viewer, id) = (user.viewer(), id.into_inner());
+    let wait = Duration::from_secs(u64::from(query.into_inner().wait.unwrap_or(0).min(30)));
+    let mut finished = learning(&state).queue.as_ref().map(|q| q.subscribe());
+    let mut attempt = db(&state, move |s| readable_attempt(s, viewer, id)).await?;
+    let deadline = tokio::time::Instant::now() + wait;
+    while attempt.status != AttemptStatus::Done && tokio::time::Instant::now() < deadline {
+        // Woken by this process's worker; polled every second for attempts graded elsewhere.
+        let tick = tokio::time::sleep(Duration::from_secs(1));
+        match finished.as_mut() {
+            Some(rx) => {
+                tokio::select! {
+                    _ = tick => {}
+                    _ = tokio::time::sleep_until(deadline) => {}
+                    got = rx.recv() => match got {
+                        Ok(done) if done != id => continue,
+                        _ => {}
+                    },
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = tick => {}
+                    _ = tokio::time::sleep_until(deadline) => {}
+                }
+            }
+        }
+        attempt = db(&state, move |s| readable_attempt(s, viewer, id)).await?;
+    }
+    Ok(HttpResponse::Ok().json(AttemptDto::from(&attempt)))
+}
+
+/// The caller's attempts, newest first.
+#[utoipa::path(
+    get, path = "/me/attempts", tag = "attempts",
+    params(MyAttemptsQuery),
+    responses(
+        (status = 200, body = AttemptPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn my_attempts(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: Query<MyAttemptsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = Page::new(q.limit, q.offset)?;
+    let (uid, task) = (user.id, q.task_id);
+    let items = db(&state, move |s| s.attempts_of_user(uid, task, page)).await?;
+    Ok(HttpResponse::Ok().json(AttemptPage {
+        items: items.iter().map(AttemptDto::from).collect(),
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
+
+/// The tasks the caller has solved, each with its first accepted attempt.
+#[utoipa::path(
+    get, path = "/me/solutions", tag = "attempts",
+    params(PageQuery),
+    responses(
+        (status = 200, body = SolutionPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn my_solutions(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = Page::new(q.limit, q.offset)?;
+    let uid = user.id;
+    let items = db(&state, move |s| s.solutions_of_user(uid, page)).await?;
+    Ok(HttpResponse::Ok().json(SolutionPage {
+        items: items.iter().map(SolutionDto::from).collect(),
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
