@@ -153,6 +153,14 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The course as TOML text, as `write_course` writes it (for printing to stdout).
+pub fn course_to_toml(course: &Course) -> Result<String, CourseFileError> {
+    toml::to_string_pretty(course).map_err(|e| CourseFileError::Io {
+        file: "-".into(),
+        message: format!("cannot write TOML: {e}"),
+    })
+}
+
 /// Writes a course as TOML, or as JSON when the path ends in `.json`. The file is written whole
 /// or not at all (a temporary file is renamed over it).
 pub fn write_course(path: impl AsRef<Path>, course: &Course) -> Result<(), CourseFileError> {

@@ -71,7 +71,12 @@ impl Database {
 
     /// A pooled connection; a timeout or a connection failure is `Unavailable`.
     pub(crate) fn conn(&self) -> Result<Conn, RepoError> {
-        self.pool.get().map_err(|e| {
+        self.conn_within(POOL_TIMEOUT)
+    }
+
+    /// Like [`Self::conn`] with a caller-chosen wait (readiness probes must answer quickly).
+    pub(crate) fn conn_within(&self, wait: Duration) -> Result<Conn, RepoError> {
+        self.pool.get_timeout(wait).map_err(|e| {
             RepoError::Unavailable(format!(
                 "{} ({})",
                 describe_target(&self.url),

@@ -24,7 +24,7 @@ pub mod rate_limit;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use course_file::{read_course, write_course, CourseFileError};
+pub use course_file::{course_to_toml, read_course, write_course, CourseFileError};
 pub use database::{Backend, Database};
 pub use error::DbError;
 pub use url::{DatabaseUrl, UrlError};

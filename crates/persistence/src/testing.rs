@@ -150,17 +150,33 @@ pub fn query_pairs(db: &Database, sql: &str) -> Result<Vec<(String, String)>, Re
 /// Every table of the database (but diesel's migration table) with its column names, read
 /// from the database itself: `pragma_table_info` on SQLite, `information_schema` on PostgreSQL.
 pub fn table_columns(db: &Database) -> BTreeMap<String, BTreeSet<String>> {
+    columns_where(db, "1 = 1", "1 = 1")
+}
+
+/// The nullable columns of every table (but diesel's), as `table.column`.
+pub fn nullable_columns(db: &Database) -> BTreeSet<String> {
+    columns_where(db, "p.\"notnull\" = 0", "is_nullable = 'YES'")
+        .into_iter()
+        .flat_map(|(t, cols)| cols.into_iter().map(move |c| format!("{t}.{c}")))
+        .collect()
+}
+
+fn columns_where(
+    db: &Database,
+    sqlite_cond: &str,
+    pg_cond: &str,
+) -> BTreeMap<String, BTreeSet<String>> {
     let sql = match db.backend() {
-        crate::Backend::Sqlite => {
+        crate::Backend::Sqlite => format!(
             "SELECT m.name AS a, p.name AS b FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        }
-        crate::Backend::Postgres => {
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND {sqlite_cond}"
+        ),
+        crate::Backend::Postgres => format!(
             "SELECT table_name::text AS a, column_name::text AS b FROM information_schema.columns \
-             WHERE table_schema = current_schema()"
-        }
+             WHERE table_schema = current_schema() AND {pg_cond}"
+        ),
     };
-    let rows = query_pairs(db, sql)
+    let rows = query_pairs(db, &sql)
         .unwrap_or_else(|e| panic!("cannot introspect the schema: {}", one_line(&e.to_string())));
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (table, column) in rows {

@@ -78,8 +78,25 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-/// Hides the password of a URL (`postgres://ann:***@host/db`).
+/// Hides the password of a URL (`postgres://ann:***@host/db`, `?password=***`).
 fn redact(url: &str) -> String {
+    let base = redact_userinfo(url);
+    match base.split_once('?') {
+        Some((head, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{head}?{}", params.join("&"))
+        }
+        None => base,
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -174,6 +191,13 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://ann:s3cret@db:5433/campus").unwrap();
         assert_eq!(url.to_string(), "postgres://ann:***@db:5433/campus");
         assert!(!format!("{url:?}").contains("s3cret"));
+        let url =
+            DatabaseUrl::parse("postgres://db/campus?user=ann&password=s3cret&sslmode=require")
+                .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://db/campus?user=ann&password=***&sslmode=require"
+        );
     }
 
     #[test]

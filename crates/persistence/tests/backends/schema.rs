@@ -12,6 +12,16 @@ fn src_dir() -> PathBuf {
 
 /// Tables and columns declared by the `diesel::table!` blocks of `src/schema.rs`.
 fn declared_schema() -> BTreeMap<String, BTreeSet<String>> {
+    declared().0
+}
+
+/// The `Nullable<...>` columns of `src/schema.rs`, as `table.column`.
+fn declared_nullable() -> BTreeSet<String> {
+    declared().1
+}
+
+fn declared() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
+    let mut nullable = BTreeSet::new();
     let text = std::fs::read_to_string(src_dir().join("schema.rs")).unwrap();
     let mut out = BTreeMap::new();
     let mut lines = text.lines().map(str::trim);
@@ -26,18 +36,27 @@ fn declared_schema() -> BTreeMap<String, BTreeSet<String>> {
             if l == "}" {
                 break;
             }
-            if let Some((name, _)) = l.split_once("->") {
+            if let Some((name, ty)) = l.split_once("->") {
                 cols.insert(name.trim().to_string());
+                if ty.trim().starts_with("Nullable<") {
+                    nullable.insert(format!("{table}.{}", name.trim()));
+                }
             }
         }
         out.insert(table, cols);
     }
     assert!(out.len() >= 10, "schema.rs parsed to {out:?}");
-    out
+    assert!(nullable.contains("users.password_hash"), "{nullable:?}");
+    (out, nullable)
 }
 
 pub fn schema_rs_matches_the_migrated_tables(db: &Database) {
     assert_eq!(testing::table_columns(db), declared_schema());
+    assert_eq!(
+        testing::nullable_columns(db),
+        declared_nullable(),
+        "nullability differs from schema.rs"
+    );
 }
 
 #[test]
@@ -48,6 +67,10 @@ fn both_backends_end_with_the_same_tables_and_columns() {
     let b = testing::table_columns(&pg);
     assert!(a.len() >= 10, "{a:?}");
     assert_eq!(a, b);
+    assert_eq!(
+        testing::nullable_columns(&lite),
+        testing::nullable_columns(&pg)
+    );
 }
 
 #[test]
