@@ -331,6 +331,12 @@ pub(crate) fn report_json(report: &GradeReport) -> Result<String, RepoError> {
 
 impl AttemptRow {
     pub fn from_domain(a: &Attempt) -> Result<Self, RepoError> {
+        if a.report.is_some() != (a.status == AttemptStatus::Done) {
+            return Err(RepoError::Invalid(vec![domain::FieldError::new(
+                "report",
+                "a finished attempt has a report and an unfinished one has none",
+            )]));
+        }
         let input = serde_json::to_string(&a.input)
             .map_err(|e| RepoError::Internal(format!("cannot serialize attempt input: {e}")))?;
         Ok(Self {

@@ -117,6 +117,7 @@ fn unreachable_postgres_is_a_one_line_error_naming_host_and_port() {
         "{msg}"
     );
     assert!(!msg.contains('\n') && !msg.contains("secret"), "{msg}");
+    println!("{msg}");
 }
 
 #[test]
