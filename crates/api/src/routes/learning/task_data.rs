@@ -69,7 +69,8 @@ fn typed<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ApiError>
             .iter()
             .find_map(|p| message.strip_prefix(p))
             .and_then(|rest| rest.split('`').next());
-        if let Some(name) = named {
+        // For unknown fields the path already ends with the key; for missing ones it does not.
+        if let Some(name) = named.filter(|n| !path.ends_with(&format!(".{n}"))) {
             path = format!("{path}.{name}");
         }
         let message = message
