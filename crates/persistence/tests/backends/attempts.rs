@@ -246,4 +246,11 @@ pub fn attempts_for_missing_tasks_are_conflicts(db: &Database) {
         matches!(db.insert_attempt(&quiz), Err(RepoError::Conflict(_))),
         "same id twice"
     );
+    // A finished attempt without a report (or the reverse) is refused before writing.
+    let mut half = queued_attempt(&u, &k, at(2));
+    half.status = AttemptStatus::Done;
+    assert!(
+        matches!(db.insert_attempt(&half), Err(RepoError::Invalid(e)) if e[0].field == "report")
+    );
+    assert_eq!(db.attempt(half.id).unwrap(), None);
 }
