@@ -102,20 +102,42 @@ impl Database {
         f: impl FnOnce(&mut DbConn) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
         let mut conn = self.conn()?;
-        transaction(&mut conn, f)
+        transaction(&mut conn, Mode::Write, f)
+    }
+
+    /// Runs `f` in a read-only transaction that sees one snapshot (several queries that must
+    /// agree, such as an export while an import commits).
+    pub(crate) fn snapshot<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let mut conn = self.conn()?;
+        transaction(&mut conn, Mode::Snapshot, f)
     }
 }
 
-/// The transaction behind [`Database::write`], on a connection the caller holds.
+#[derive(Clone, Copy)]
+pub(crate) enum Mode {
+    Write,
+    Snapshot,
+}
+
+/// The transaction behind [`Database::write`] and [`Database::snapshot`].
 pub(crate) fn transaction<T>(
     conn: &mut DbConn,
+    mode: Mode,
     f: impl FnOnce(&mut DbConn) -> Result<T, RepoError>,
 ) -> Result<T, RepoError> {
+    let begin = match (&*conn, mode) {
+        (DbConn::Postgres(_), Mode::Write) => "BEGIN",
+        (DbConn::Postgres(_), Mode::Snapshot) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        (DbConn::Sqlite(_), Mode::Write) => "BEGIN IMMEDIATE",
+        // A deferred transaction's first read fixes its WAL snapshot.
+        (DbConn::Sqlite(_), Mode::Snapshot) => "BEGIN",
+    };
     match conn {
-        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c).repo()?,
-        DbConn::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").repo()?
-        }
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, begin).repo()?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, begin).repo()?,
     }
     let result = f(conn);
     let end = match (&result, &mut *conn) {

@@ -396,7 +396,7 @@ impl ContentRepo for Database {
     }
 
     fn outline(&self, include_unpublished: bool) -> Result<Vec<(Topic, Vec<Lesson>)>, RepoError> {
-        self.read(|conn| {
+        self.snapshot(|conn| {
             let topics = all_topics(conn, include_unpublished)?;
             let mut out = Vec::with_capacity(topics.len());
             for t in topics {
@@ -413,6 +413,6 @@ impl ContentRepo for Database {
     }
 
     fn export_course(&self) -> Result<Course, RepoError> {
-        self.read(super::course_import::export)
+        self.snapshot(super::course_import::export)
     }
 }
