@@ -5,7 +5,7 @@ use domain::{
     task::TaskData,
     RepoError,
 };
-use persistence::{read_course, write_course, Database};
+use persistence::{read_course, testing::execute_raw, write_course, Backend, Database};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -129,6 +129,31 @@ pub fn course_with_one_bad_field_writes_nothing(db: &Database) {
         "{e}"
     );
     assert!(db.list_topics(true).unwrap().is_empty());
+}
+
+/// A failure the validator cannot foresee (here a trigger refusing the last task) rolls the
+/// whole import back: one transaction.
+pub fn import_failing_midway_writes_nothing(db: &Database) {
+    let trigger = match db.backend() {
+        Backend::Sqlite => "CREATE TRIGGER refuse_palindrome BEFORE INSERT ON tasks \
+             WHEN NEW.slug = 'is-palindrome' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;"
+            .to_string(),
+        Backend::Postgres => "CREATE FUNCTION refuse_palindrome() RETURNS trigger AS $$ BEGIN \
+             IF NEW.slug = 'is-palindrome' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_palindrome BEFORE INSERT ON tasks \
+             FOR EACH ROW EXECUTE FUNCTION refuse_palindrome();"
+            .to_string(),
+    };
+    execute_raw(db, &trigger).unwrap();
+    let course = example_course();
+    let e = db.import_course(&course, t0()).unwrap_err();
+    assert!(e.to_string().contains("refused by test trigger"), "{e}");
+    assert!(
+        db.list_topics(true).unwrap().is_empty(),
+        "the earlier topics were rolled back"
+    );
+    assert_eq!(count_tasks(db), 0);
 }
 
 pub fn export_then_import_is_a_round_trip(db: &Database) {
