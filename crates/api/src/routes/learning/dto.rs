@@ -443,6 +443,7 @@ impl From<&SavedSession> for SessionDto {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `json` (default) or `csv`.
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
