@@ -1,0 +1,528 @@
+//! The one typed configuration of a Campus process.
+//!
+//! `main` loads it once ([`Config::load`]: the process environment, then an optional `.env`
+//! in the working directory that never overrides a real variable) and passes it down. Nothing
+//! else in Campus reads the environment. Every bad value is a one-line error naming its
+//! variable; in production a missing, short or placeholder secret stops the start.
+
+use ipnet::IpNet;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use std::{collections::HashMap, net::SocketAddr, str::FromStr, time::Duration};
+
+/// Secrets shorter than this are refused in production.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Substrings that mark a value copied from documentation rather than generated.
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "change_me",
+    "your-",
+    "your_",
+    "secret",
+    "example",
+    "placeholder",
+    "xxxx",
+];
+
+/// The values `.env.example` ships with; refused in production even if they pass the other checks.
+pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-64-random-hex-characters";
+pub const EXAMPLE_BACKEND_API_KEY: &str = "change-me-to-another-64-random-hex-characters";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the grader's containers come from and how many run at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSettings {
+    pub image: String,
+    /// Containers running at once; `None` leaves the sandbox's default (the CPU count).
+    pub max_concurrent: Option<usize>,
+    /// Submissions allowed to wait for a free runner before the grader answers "busy";
+    /// `None` leaves the sandbox's default.
+    pub queue: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub addr: SocketAddr,
+    /// `sqlite://PATH` or `postgres://...`; `persistence` parses it.
+    pub database_url: SecretString,
+    pub database_pool_size: u32,
+    pub jwt_secret: SecretString,
+    pub backend_api_key: SecretString,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Exact origins allowed by CORS; empty means no cross-origin access.
+    pub cors_origins: Vec<String>,
+    pub redis_url: Option<SecretString>,
+    /// Peers whose `X-Forwarded-For` is believed when finding a client's address.
+    pub trusted_proxies: Vec<IpNet>,
+    pub sandbox: SandboxSettings,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+    /// A `tracing_subscriber::EnvFilter` directive (`RUST_LOG`); `None` lets each command pick
+    /// its default (`info` for `serve`, `warn` for the others).
+    pub log_filter: Option<String>,
+    // Extension point: the rate-limit module adds its own sub-struct here
+    // (`pub rate_limit: crate::rate_limit::RateLimitConfig`) and fills it in `from_lookup`.
+    /// Things worth a warning once logging is up (e.g. a generated development secret).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var}: {message}")]
+    Invalid { var: &'static str, message: String },
+    #[error("cannot read .env: {0}")]
+    DotEnv(String),
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// The process environment, then `.env` in the working directory (if any) for variables
+    /// the environment does not set.
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut dotenv: HashMap<String, String> = HashMap::new();
+        match dotenvy::from_filename_iter(".env") {
+            Ok(iter) => {
+                for item in iter {
+                    let (k, v) = item.map_err(|e| ConfigError::DotEnv(e.to_string()))?;
+                    dotenv.insert(k, v);
+                }
+            }
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError::DotEnv(e.to_string())),
+        }
+        Self::from_lookup(|name| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| dotenv.get(name).cloned())
+        })
+    }
+
+    /// Builds the configuration from any source of variables (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // An empty value counts as unset, like most twelve-factor apps treat it.
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut warnings = Vec::new();
+
+        let env = match var("CAMPUS_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "CAMPUS_ENV",
+                    format!("unknown value {other:?}; expected development or production"),
+                ))
+            }
+        };
+        let prod = env == Environment::Production;
+
+        let jwt_secret = secret(&var, "JWT_SECRET", EXAMPLE_JWT_SECRET, prod, &mut warnings)?;
+        let backend_api_key = secret(
+            &var,
+            "BACKEND_API_KEY",
+            EXAMPLE_BACKEND_API_KEY,
+            prod,
+            &mut warnings,
+        )?;
+        if prod && jwt_secret.expose_secret() == backend_api_key.expose_secret() {
+            return Err(invalid("BACKEND_API_KEY", "must differ from JWT_SECRET"));
+        }
+
+        let redis_url = var("REDIS_URL").map(SecretString::from);
+        if prod && redis_url.is_none() {
+            return Err(invalid(
+                "REDIS_URL",
+                "is required in production (rate limits are shared through Redis)",
+            ));
+        }
+
+        let access_secs: u64 = parse(&var, "ACCESS_TOKEN_TTL_SECS", 900)?;
+        if !(30..=86_400).contains(&access_secs) {
+            return Err(invalid(
+                "ACCESS_TOKEN_TTL_SECS",
+                "must be between 30 and 86400",
+            ));
+        }
+        let refresh_days: u64 = parse(&var, "REFRESH_TOKEN_TTL_DAYS", 30)?;
+        if !(1..=365).contains(&refresh_days) {
+            return Err(invalid(
+                "REFRESH_TOKEN_TTL_DAYS",
+                "must be between 1 and 365",
+            ));
+        }
+        let pool: u32 = parse(&var, "DATABASE_POOL_SIZE", 10)?;
+        if !(1..=512).contains(&pool) {
+            return Err(invalid("DATABASE_POOL_SIZE", "must be between 1 and 512"));
+        }
+        let max_body_bytes: usize = parse(&var, "MAX_BODY_BYTES", 256 * 1024)?;
+        if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+            return Err(invalid(
+                "MAX_BODY_BYTES",
+                "must be between 1024 and 67108864",
+            ));
+        }
+        let max_concurrent: Option<usize> = optional(&var, "SANDBOX_MAX_CONCURRENT")?;
+        if max_concurrent == Some(0) {
+            return Err(invalid("SANDBOX_MAX_CONCURRENT", "must be at least 1"));
+        }
+
+        Ok(Self {
+            env,
+            addr: parse(
+                &var,
+                "CAMPUS_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            database_url: SecretString::from(
+                var("DATABASE_URL").unwrap_or_else(|| "sqlite://campus.db".into()),
+            ),
+            database_pool_size: pool,
+            jwt_secret,
+            backend_api_key,
+            access_token_ttl: Duration::from_secs(access_secs),
+            refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
+            cors_origins: cors_origins(var("CORS_ORIGINS"))?,
+            redis_url,
+            trusted_proxies: list(&var, "TRUSTED_PROXIES", |s| {
+                IpNet::from_str(s).or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+            })?,
+            sandbox: SandboxSettings {
+                image: var("SANDBOX_IMAGE").unwrap_or_else(|| "campus-sandbox:latest".into()),
+                max_concurrent,
+                queue: optional(&var, "SANDBOX_QUEUE")?,
+            },
+            max_body_bytes,
+            log_format: match var("LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(invalid(
+                        "LOG_FORMAT",
+                        format!("unknown value {other:?}; expected text or json"),
+                    ))
+                }
+            },
+            log_filter: var("RUST_LOG"),
+            warnings,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+}
+
+fn parse<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .map_err(|e| invalid(name, format!("cannot parse {raw:?}: {e}"))),
+    }
+}
+
+fn optional<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    var(name)
+        .map(|raw| {
+            raw.parse()
+                .map_err(|e| invalid(name, format!("cannot parse {raw:?}: {e}")))
+        })
+        .transpose()
+}
+
+fn list<T, E: std::fmt::Display>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    item: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>, ConfigError> {
+    let Some(raw) = var(name) else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| item(s).map_err(|e| invalid(name, format!("cannot parse {s:?}: {e}"))))
+        .collect()
+}
+
+/// Origins must be exact `scheme://host[:port]` values; `*` is refused because credentials
+/// (bearer tokens) are sent cross-origin.
+fn cors_origins(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for o in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let o = o.trim_end_matches('/');
+        let scheme_ok = o.starts_with("http://") || o.starts_with("https://");
+        let rest = o.split_once("://").map_or("", |(_, r)| r);
+        if !scheme_ok || rest.is_empty() || rest.contains('/') || rest.contains('*') {
+            return Err(invalid(
+                "CORS_ORIGINS",
+                format!("{o:?} is not an origin like https://app.example.org"),
+            ));
+        }
+        out.push(o.to_string());
+    }
+    Ok(out)
+}
+
+/// A secret from the environment. In development a missing one becomes a random value for this
+/// process only (tokens then die with the process); in production it must be present, long and
+/// not a placeholder.
+fn secret(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    example: &str,
+    prod: bool,
+    warnings: &mut Vec<String>,
+) -> Result<SecretString, ConfigError> {
+    match var(name) {
+        Some(value) => {
+            if prod {
+                check_production_secret(name, &value, example)?;
+            }
+            Ok(SecretString::from(value))
+        }
+        None if prod => Err(invalid(
+            name,
+            "is required in production (generate one with `openssl rand -hex 32`)",
+        )),
+        None => {
+            warnings.push(format!(
+                "{name} is not set: using a random value for this process only (development mode)"
+            ));
+            let mut bytes = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            Ok(SecretString::from(hex::encode(bytes)))
+        }
+    }
+}
+
+fn check_production_secret(
+    name: &'static str,
+    value: &str,
+    example: &str,
+) -> Result<(), ConfigError> {
+    let lower = value.to_ascii_lowercase();
+    if value == example || PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m)) {
+        return Err(invalid(
+            name,
+            "looks like a placeholder; set a randomly generated value",
+        ));
+    }
+    if value.len() < MIN_SECRET_BYTES {
+        return Err(invalid(
+            name,
+            format!("must be at least {MIN_SECRET_BYTES} bytes long in production"),
+        ));
+    }
+    let distinct: std::collections::HashSet<u8> = value.bytes().collect();
+    if distinct.len() < 8 {
+        return Err(invalid(
+            name,
+            "has too little variety to be a generated secret",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const GOOD_JWT: &str = "3f9a1c7e5b2d8046af13ce97b5d20e4c8a61f7d39b0e25c4";
+    const GOOD_KEY: &str = "9c2e7a41d85f0b36e1c4a9d27f5b80e3c6a14d9f72b5e08a";
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn prod(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars = vec![
+            ("CAMPUS_ENV", "production"),
+            ("JWT_SECRET", GOOD_JWT),
+            ("BACKEND_API_KEY", GOOD_KEY),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ];
+        for (k, v) in extra {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k, v));
+        }
+        load(&vars)
+    }
+
+    fn failing_var(r: Result<Config, ConfigError>) -> &'static str {
+        match r {
+            Err(ConfigError::Invalid { var, .. }) => var,
+            other => panic!("expected an invalid variable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_configured_gives_the_documented_defaults() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.env, Environment::Development);
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url.expose_secret(), "sqlite://campus.db");
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.sandbox.image, "campus-sandbox:latest");
+        assert_eq!(c.warnings.len(), 2, "one warning per generated secret");
+    }
+
+    #[test]
+    fn development_secrets_are_random_per_process() {
+        let a = load(&[]).unwrap();
+        let b = load(&[]).unwrap();
+        assert_ne!(a.jwt_secret.expose_secret(), b.jwt_secret.expose_secret());
+        assert!(a.jwt_secret.expose_secret().len() >= MIN_SECRET_BYTES);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let c = prod(&[]).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains(GOOD_JWT) && !dbg.contains(GOOD_KEY) && !dbg.contains("redis://"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn production_refuses_a_missing_jwt_secret_by_name() {
+        let r = load(&[
+            ("CAMPUS_ENV", "production"),
+            ("BACKEND_API_KEY", GOOD_KEY),
+            ("REDIS_URL", "redis://x"),
+        ]);
+        let e = r.unwrap_err();
+        assert!(e.to_string().starts_with("JWT_SECRET"), "{e}");
+    }
+
+    #[test]
+    fn production_refuses_placeholder_and_short_secrets_by_name() {
+        for bad in [
+            EXAMPLE_JWT_SECRET,
+            "your-jwt-secret-here-your-jwt-secret-here",
+            "supersecretsupersecretsupersecretsupersecret",
+            "0123456789abcdef",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert_eq!(
+                failing_var(prod(&[("JWT_SECRET", bad)])),
+                "JWT_SECRET",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            failing_var(prod(&[("BACKEND_API_KEY", EXAMPLE_BACKEND_API_KEY)])),
+            "BACKEND_API_KEY"
+        );
+        assert_eq!(
+            failing_var(prod(&[("BACKEND_API_KEY", GOOD_JWT)])),
+            "BACKEND_API_KEY"
+        );
+    }
+
+    #[test]
+    fn production_requires_redis() {
+        let r = load(&[
+            ("CAMPUS_ENV", "production"),
+            ("JWT_SECRET", GOOD_JWT),
+            ("BACKEND_API_KEY", GOOD_KEY),
+        ]);
+        assert_eq!(failing_var(r), "REDIS_URL");
+        assert!(prod(&[]).is_ok());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(
+            failing_var(load(&[("CAMPUS_ADDR", "localhost")])),
+            "CAMPUS_ADDR"
+        );
+        assert_eq!(
+            failing_var(load(&[("CAMPUS_ENV", "staging")])),
+            "CAMPUS_ENV"
+        );
+        assert_eq!(
+            failing_var(load(&[("DATABASE_POOL_SIZE", "many")])),
+            "DATABASE_POOL_SIZE"
+        );
+        assert_eq!(
+            failing_var(load(&[("ACCESS_TOKEN_TTL_SECS", "-1")])),
+            "ACCESS_TOKEN_TTL_SECS"
+        );
+        assert_eq!(failing_var(load(&[("CORS_ORIGINS", "*")])), "CORS_ORIGINS");
+        assert_eq!(
+            failing_var(load(&[("TRUSTED_PROXIES", "10.0.0.0/33")])),
+            "TRUSTED_PROXIES"
+        );
+        assert_eq!(failing_var(load(&[("LOG_FORMAT", "xml")])), "LOG_FORMAT");
+        assert_eq!(
+            failing_var(load(&[("MAX_BODY_BYTES", "12")])),
+            "MAX_BODY_BYTES"
+        );
+    }
+
+    #[test]
+    fn lists_are_parsed() {
+        let c = load(&[
+            (
+                "CORS_ORIGINS",
+                "https://a.example.org, http://localhost:3000/",
+            ),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://a.example.org", "http://localhost:3000"]
+        );
+        assert_eq!(c.trusted_proxies.len(), 2);
+    }
+}

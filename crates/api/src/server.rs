@@ -1,0 +1,142 @@
+//! Building and running the HTTP server (`campus serve`), zero2prod style: `build` binds the
+//! address (port 0 picks a free one) and `run` serves until SIGTERM/SIGINT, then drains.
+
+use crate::{
+    auth::{jwt::JwtKeys, password},
+    config::Config,
+    database, extract, openapi, routes,
+    state::{AppState, Store},
+    telemetry::{self, CampusRootSpan},
+};
+use actix_cors::Cors;
+use actix_web::{
+    dev::Server as ActixServer, http::header, middleware::from_fn, web, App, HttpServer,
+};
+use anyhow::Context;
+use domain::grading::Grader;
+use std::{net::TcpListener, sync::Arc};
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// What the server talks to, opened by [`Server::build`] or handed in by tests.
+pub struct Dependencies {
+    pub db: Arc<dyn Store>,
+    pub grader: Option<Arc<dyn Grader>>,
+}
+
+pub struct Server {
+    port: u16,
+    server: ActixServer,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the database (migrating a SQLite file; refusing a PostgreSQL database with pending
+    /// migrations), connects the grader if Docker is there, and binds `CAMPUS_ADDR`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let cfg = config.clone();
+        let db = tokio::task::spawn_blocking(move || database::open_for_serving(&cfg)).await??;
+        let grader = crate::grading::connect(&config).await;
+        Self::build_with(
+            config,
+            Dependencies {
+                db: Arc::new(db),
+                grader,
+            },
+        )
+        .await
+    }
+
+    pub async fn build_with(config: Config, deps: Dependencies) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr)
+            .with_context(|| format!("CAMPUS_ADDR: cannot listen on {}", config.addr))?;
+        let port = listener
+            .local_addr()
+            .context("CAMPUS_ADDR: no local address")?
+            .port();
+        let dummy = tokio::task::spawn_blocking(password::dummy_hash)
+            .await?
+            .map_err(|e| anyhow::anyhow!("cannot hash: {e}"))?;
+        let worker = crate::grading_worker::WorkerSettings {
+            concurrency: crate::grading::sandbox_config(&config).max_concurrent,
+            ..Default::default()
+        };
+        let learning =
+            routes::learning::Learning::start(deps.db.clone(), deps.grader.clone(), worker);
+        let state = AppState {
+            learning,
+            jwt: Arc::new(JwtKeys::new(&config.jwt_secret, config.access_token_ttl)),
+            config: Arc::new(config),
+            db: deps.db,
+            grader: deps.grader,
+            dummy_password_hash: dummy.into(),
+        };
+        routes::learning::recover(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("recovering unfinished attempts: {e}"))?;
+        let server = serve(listener, state.clone())?;
+        tracing::info!(addr = %state.config.addr, port, "listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and lets requests in flight finish.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<ActixServer> {
+    let doc = openapi::document(&routes::registry());
+    let data = web::Data::new(state.clone());
+    let config = Arc::clone(&state.config);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(|cfg| extract::configure(cfg, config.max_body_bytes))
+            .configure(|cfg| routes::registry().configure(cfg))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .default_service(web::to(not_found))
+            .wrap(cors(&config.cors_origins))
+            .wrap(from_fn(telemetry::request_id_header))
+            .wrap(TracingLogger::<CampusRootSpan>::new())
+    })
+    .shutdown_timeout(15)
+    .listen(listener)
+    .context("cannot start the HTTP server")?
+    .run();
+    Ok(server)
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NotFound("route".into()))
+}
+
+/// Exactly the configured origins; none by default. Bearer tokens, not cookies, carry identity,
+/// so credentials are not allowed.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_header("x-api-key")
+        .expose_headers([
+            header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+            header::RETRY_AFTER,
+        ])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
+}
