@@ -67,6 +67,18 @@ pub fn test_config(extra: &[(&str, &str)]) -> Config {
         ("BACKEND_API_KEY".into(), TEST_API_KEY.into()),
         ("RUST_LOG".into(), "info".into()),
     ];
+    // Budgets high enough that functional tests (all from 127.0.0.1) never meet a limit;
+    // rate-limit tests set their own through `extra`.
+    for var in [
+        "RATE_LIMIT_AUTH",
+        "RATE_LIMIT_SUBMIT",
+        "RATE_LIMIT_LLM",
+        "RATE_LIMIT_LINK",
+        "RATE_LIMIT_GENERAL",
+        "RATE_LIMIT_LOGIN_USERNAME",
+    ] {
+        vars.push((var.into(), "100000/60".into()));
+    }
     for (k, v) in extra {
         vars.retain(|(name, _)| name != k);
         vars.push((k.to_string(), v.to_string()));
