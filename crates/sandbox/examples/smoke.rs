@@ -5,6 +5,9 @@ use domain::task::{Checker, CodeTask, IoTest, Limits, TestBody, TestCase};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let code = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "print(int(input())*2)".into());
@@ -26,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
         }],
         reference_solution: None,
     };
-    for _ in 0..5 {
+    for _ in 0..10 {
         let t = std::time::Instant::now();
         let r = g.grade(&code, &task).await?;
         println!(

@@ -375,7 +375,9 @@ impl Inner {
         task: &CodeTask,
         started: Instant,
     ) -> Result<(GradeReport, RunTrace), RunError> {
+        let t0 = Instant::now();
         let guard = self.container(task.limits.memory_mb).await?;
+        let t_container = t0.elapsed();
         let trace = RunTrace {
             run_id: guard.run.clone(),
             container_id: guard.id.clone(),
@@ -395,11 +397,13 @@ impl Inner {
             Err(e) if is_not_found(&e) => return Err(RunError::Vanished(e.to_string())),
             Err(e) => return Err(self.docker_error("attach", e).into()),
         };
+        let t_attach = t0.elapsed();
         match self.docker.start_container(&guard.id, None).await {
             Ok(()) => {}
             Err(e) if is_not_found(&e) => return Err(RunError::Vanished(e.to_string())),
             Err(e) => return Err(self.docker_error("start", e).into()),
         }
+        let t_start = t0.elapsed();
         let budget = FRAME_BUDGET_PER_TEST * (task.tests.len() + 2);
         let mut reader = FrameReader::new(&nonce);
         let exchange = exchange(attached, &job, &mut reader, budget);
@@ -417,6 +421,14 @@ impl Inner {
             Ok(Ok(Exchange::StreamEnded)) => self.why_it_ended(&guard.id).await,
         };
         let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        tracing::debug!(
+            run = %trace.run_id,
+            container_ms = t_container.as_millis() as u64,
+            attach_ms = t_attach.as_millis() as u64,
+            start_ms = t_start.as_millis() as u64,
+            total_ms = t0.elapsed().as_millis() as u64,
+            "run phases"
+        );
         let report = assemble(RunRecord {
             task,
             frames: &reader.frames,
