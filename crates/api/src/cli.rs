@@ -103,8 +103,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
+    let warnings = config.warnings.clone();
     runtime.block_on(async move {
         let server = Server::build(config).await?;
+        // After a successful start, so a failed start stays one line.
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
         server.run().await.context("the HTTP server failed")
     })
 }
@@ -166,23 +171,14 @@ fn export(config: &Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     let db = database::open(config)?;
     let course = db.export_course().map_err(|e| anyhow!("{e}"))?;
     match path.filter(|p| p.as_os_str() != "-") {
+        // Written whole or not at all (persistence renames a temporary file over it).
         Some(p) => persistence::write_course(&p, &course).map_err(|e| anyhow!("{e}"))?,
         None => {
-            let dir = tempfile_dir()?;
-            let tmp = dir.join("course.toml");
-            persistence::write_course(&tmp, &course).map_err(|e| anyhow!("{e}"))?;
-            let text = std::fs::read(&tmp).context("cannot read the exported course")?;
-            let _ = std::fs::remove_dir_all(&dir);
-            std::io::stdout().write_all(&text)?;
+            let text = persistence::course_to_toml(&course).map_err(|e| anyhow!("{e}"))?;
+            std::io::stdout().write_all(text.as_bytes())?;
         }
     }
     Ok(())
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("campus-export-{}", Uuid::new_v4()));
-    std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }
 
 fn read_password() -> anyhow::Result<Password> {

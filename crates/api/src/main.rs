@@ -31,10 +31,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         std::io::stderr,
     )
     .map_err(anyhow::Error::msg)?;
-    if serving {
-        for warning in &config.warnings {
-            tracing::warn!("{warning}");
-        }
-    }
     api::cli::run(command, config)
 }

@@ -225,3 +225,72 @@ async fn bad_path_ids_and_query_values_name_the_parameter() {
     let body = error_body(res, 422).await;
     assert_eq!(error_fields(&body), vec!["limit"]);
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::spawn_with(&[("CORS_ORIGINS", "https://app.example.org")]).await;
+    let from = |origin: &'static str| app.get("/health").header("origin", origin).send();
+
+    let res = from("https://app.example.org").await.unwrap();
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").unwrap(),
+        "https://app.example.org"
+    );
+
+    let res = from("https://evil.example.com").await.unwrap();
+    assert!(
+        res.headers().get("access-control-allow-origin").is_none(),
+        "a foreign origin gets no allow-origin"
+    );
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/auth/login"))
+        .header("origin", "https://evil.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/auth/login"))
+        .header("origin", "https://app.example.org")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://app.example.org"
+    );
+}
+
+#[tokio::test]
+async fn without_cors_origins_no_origin_is_allowed() {
+    let app = TestApp::spawn().await;
+    for origin in ["http://localhost:3000", "https://app.example.org"] {
+        let res = app
+            .get("/health")
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("access-control-allow-origin").is_none(),
+            "{origin}"
+        );
+    }
+}
