@@ -31,7 +31,9 @@ import signal
 import sys
 import time
 
-RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The runner is imported (not run as a script) so its bytecode comes precompiled from the image.
+RUNNER_ARGS = ["-I", "-c", "import sys; sys.path.insert(0, %r); import runner; runner.main()" % HERE]
 # What a child's environment holds: nothing of this process's environment is passed on.
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -186,10 +188,10 @@ def run_test(job, test):
     cap = limits["outputKb"] * 1024
     memory = limits["memoryMb"] * 1024 * 1024 + AS_BASE_BYTES
     mode = test["kind"]
-    payload = {"mode": mode, "code": job["code"], "memoryBytes": memory}
-    if mode == "assert":
-        payload["test"] = test["code"]
-    job_fd = _memfd("job", json.dumps(payload).encode("utf-8"))
+    code = job["code"].encode("utf-8", "surrogatepass")
+    test_code = test["code"].encode("utf-8", "surrogatepass") if mode == "assert" else b""
+    header = ("%s %d %d %d\n" % (mode, memory, len(code), len(test_code))).encode("ascii")
+    job_fd = _memfd("job", header + code + test_code)
     stdin_fd = _memfd("stdin", test.get("stdin", "").encode("utf-8")) if mode == "io" else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
     err_r, err_w = os.pipe2(os.O_CLOEXEC)
@@ -211,7 +213,7 @@ def run_test(job, test):
                     signal.signal(s, signal.SIG_DFL)
                 except (OSError, ValueError, RuntimeError):
                     pass
-            os.execve(sys.executable, [sys.executable, "-I", RUNNER], CHILD_ENV)
+            os.execve(sys.executable, [sys.executable] + RUNNER_ARGS, CHILD_ENV)
         finally:
             os._exit(EXIT_INTERNAL)
     for fd in (job_fd, stdin_fd, out_w, err_w, st_w):

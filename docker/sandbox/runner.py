@@ -1,17 +1,16 @@
 """Runs ONE test of a student's program; started by harness.py in a fresh interpreter.
 
 fd 0: the test's stdin (io tests) or /dev/null; fd 1/2: pipes read by the harness;
-fd 3: a JSON job (mode, code, test code, memory limit), read and closed before any student code
-runs; fd 4: the status pipe. Status words: "ok" (assert test ran to its end), "assert: <msg>"
+fd 3: the job, read and closed before any student code runs: a header line
+"<mode> <memory bytes> <code bytes> <test bytes>\n" then the code and the test code (UTF-8; no
+json import, which is a good part of an interpreter's start-up); fd 4: the status pipe. Status words: "ok" (assert test ran to its end), "assert: <msg>"
 (an assertion failed), "memory" (MemoryError). The status is advisory for the program under test
 (same process): it can only change this one test's result, never the harness's frames.
 """
 
-import json
 import os
 import resource
 import sys
-import traceback
 
 
 def _status(text):
@@ -25,6 +24,8 @@ def _report(exc):
     """Prints the traceback without this file's frames and exits like an uncaught exception."""
     if isinstance(exc, MemoryError):
         _status("memory")
+    import traceback
+
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
@@ -39,8 +40,10 @@ def _report(exc):
 
 def main():
     with os.fdopen(3, "rb") as f:
-        job = json.loads(f.read())
-    limit = int(job["memoryBytes"])
+        header = f.readline().split()
+        mode, limit = header[0].decode(), int(header[1])
+        code_src = f.read(int(header[2])).decode("utf-8")
+        test_src = f.read(int(header[3])).decode("utf-8")
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
@@ -49,11 +52,13 @@ def main():
     except OSError:
         pass
     os.chdir("/tmp")
-    mode = job["mode"]
-    code = compile(job.pop("code"), "main.py", "exec", dont_inherit=True)
-    test = compile(job.pop("test"), "test.py", "exec", dont_inherit=True) if mode == "assert" else None
-    del job
-    scope = {"__name__": "__main__" if mode == "io" else "solution", "__builtins__": __builtins__}
+    code = compile(code_src, "main.py", "exec", dont_inherit=True)
+    test = compile(test_src, "test.py", "exec", dont_inherit=True) if mode == "assert" else None
+    del code_src, test_src
+    import builtins
+
+    # What a script run as __main__ sees: the builtins module itself.
+    scope = {"__name__": "__main__" if mode == "io" else "solution", "__builtins__": builtins}
     try:
         exec(code, scope)
     except SystemExit:

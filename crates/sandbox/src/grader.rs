@@ -67,6 +67,7 @@ struct Inner {
     refill: Arc<Notify>,
     admitted: AtomicUsize,
     permits: Semaphore,
+    preparing: Semaphore,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -119,6 +120,7 @@ impl DockerGrader {
             refill: Arc::new(Notify::new()),
             admitted: AtomicUsize::new(0),
             permits: Semaphore::new(config.max_concurrent),
+            preparing: Semaphore::new(config.max_concurrent),
             background: Mutex::new(Vec::new()),
             config,
         });
@@ -171,16 +173,18 @@ impl DockerGrader {
         task: &CodeTask,
     ) -> Result<(GradeReport, RunTrace), GradeError> {
         let _slot = Admission::enter(&self.inner)?;
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| GradeError::Internal("grader closed".into()))?;
-        let started = Instant::now();
+        let closed = |_| GradeError::Internal("grader closed".into());
         let mut retried = false;
         loop {
-            match self.inner.run(code, task, started).await {
+            // Stage 1: a container, pooled or new. At most `max_concurrent` are being made at
+            // once, so the next runs' containers get ready while the current ones run.
+            let guard = {
+                let _making = self.inner.preparing.acquire().await.map_err(closed)?;
+                self.inner.container(task.limits.memory_mb).await?
+            };
+            // Stage 2: the run itself, at most `max_concurrent` at once.
+            let _permit = self.inner.permits.acquire().await.map_err(closed)?;
+            match self.inner.run(guard, code, task).await {
                 Err(RunError::Vanished(why)) if !retried => {
                     tracing::warn!(reason = %why, "sandbox container vanished before start; retrying once");
                     retried = true;
@@ -371,13 +375,11 @@ impl Inner {
 
     async fn run(
         self: &Arc<Self>,
+        guard: ContainerGuard,
         code: &str,
         task: &CodeTask,
-        started: Instant,
     ) -> Result<(GradeReport, RunTrace), RunError> {
         let t0 = Instant::now();
-        let guard = self.container(task.limits.memory_mb).await?;
-        let t_container = t0.elapsed();
         let trace = RunTrace {
             run_id: guard.run.clone(),
             container_id: guard.id.clone(),
@@ -420,10 +422,9 @@ impl Inner {
             }
             Ok(Ok(Exchange::StreamEnded)) => self.why_it_ended(&guard.id).await,
         };
-        let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        let duration_ms = u32::try_from(t0.elapsed().as_millis()).unwrap_or(u32::MAX);
         tracing::debug!(
             run = %trace.run_id,
-            container_ms = t_container.as_millis() as u64,
             attach_ms = t_attach.as_millis() as u64,
             start_ms = t_start.as_millis() as u64,
             total_ms = t0.elapsed().as_millis() as u64,
