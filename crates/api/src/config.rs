@@ -75,8 +75,8 @@ pub struct Config {
     /// A `tracing_subscriber::EnvFilter` directive (`RUST_LOG`); `None` lets each command pick
     /// its default (`info` for `serve`, `warn` for the others).
     pub log_filter: Option<String>,
-    // Extension point: the rate-limit module adds its own sub-struct here
-    // (`pub rate_limit: crate::rate_limit::RateLimitConfig`) and fills it in `from_lookup`.
+    /// Budgets per route class and the limiter's Redis settings (`RATE_LIMIT_*`).
+    pub rate_limit: crate::rate_limit::RateLimitConfig,
     /// Things worth a warning once logging is up (e.g. a generated development secret).
     pub warnings: Vec<String>,
 }
@@ -226,6 +226,7 @@ impl Config {
                     ))
                 }
             },
+            rate_limit: crate::rate_limit::RateLimitConfig::from_lookup(&var, prod, &mut warnings)?,
             log_filter: var("RUST_LOG"),
             warnings,
         })

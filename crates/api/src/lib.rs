@@ -17,6 +17,7 @@ pub mod extract;
 pub mod grading;
 pub mod grading_worker;
 pub mod openapi;
+pub mod rate_limit;
 pub mod registry;
 pub mod routes;
 pub mod server;

@@ -114,8 +114,8 @@ impl Registry {
                 .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
                     guard(audience, req, next)
                 }));
-            // Extension point: the rate-limit module wraps `route` here with its per-class
-            // middleware (`class` is in `spec`); wrapping after the guard runs the limit first.
+            // Wrapped after the guard, so the limit runs first.
+            let route = route.wrap(crate::rate_limit::RateLimit::new(class));
             self.entries.push(Entry {
                 spec: RouteSpec {
                     method,

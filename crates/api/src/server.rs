@@ -63,7 +63,9 @@ impl Server {
         };
         let learning =
             routes::learning::Learning::start(deps.db.clone(), deps.grader.clone(), worker);
+        let limiter = crate::rate_limit::Limiter::start(&config).await?;
         let state = AppState {
+            limiter,
             learning,
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, config.access_token_ttl)),
             config: Arc::new(config),
@@ -134,6 +136,7 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
             header::RETRY_AFTER,
         ])
+        .expose_headers(crate::rate_limit::middleware::EXPOSED_HEADERS)
         .max_age(3600);
     for o in origins {
         cors = cors.allowed_origin(o);

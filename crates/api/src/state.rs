@@ -51,8 +51,8 @@ pub struct AppState {
     pub dummy_password_hash: Arc<str>,
     /// The learning routes' content cache and grading queue.
     pub learning: Arc<crate::routes::learning::Learning>,
-    // Extension point: the rate-limit module adds `pub limiter: Arc<dyn domain::rate_limit::RateLimiter>`
-    // (and whatever it needs) here and fills it in `Server::build`.
+    /// Rate limits: Redis shared by every instance, or in-process (see `rate_limit`).
+    pub limiter: crate::rate_limit::Limiter,
 }
 
 impl std::fmt::Debug for AppState {

@@ -8,7 +8,7 @@ use crate::{
     registry::{Audience, Registry},
     state::AppState,
 };
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::{
     rate_limit::RouteClass,
     user::{Password, Username},
@@ -100,9 +100,11 @@ pub async fn register(
         (status = 401, description = "Wrong username or password (the same answer for both)", body = ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    crate::rate_limit::login::check_username(&state, &req, &body.username).await?;
     if body.password.expose_secret().chars().count() > Password::MAX {
         return Err(FieldError::new("password", "must be at most 256 characters long").into());
     }

@@ -72,8 +72,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             .is_none()
             .then(|| "no sandbox: code submissions answer 503".into()),
     });
-    // Extension point: the rate-limit module pushes its check (Redis reachable -> ok, local
-    // fallback -> degraded) here.
+    checks.push(state.limiter.ready_check().await);
     let status = if checks.iter().any(|c| c.status == CheckStatus::Failed) {
         CheckStatus::Failed
     } else if checks.iter().any(|c| c.status == CheckStatus::Degraded) {

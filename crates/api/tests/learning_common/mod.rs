@@ -37,13 +37,6 @@ pub fn test_config() -> Config {
         // These tests are about the learning API, not budgets (the rate-limit tests own those);
         // the end-to-end test sends 328 submissions from one student.
         "RATE_LIMIT_SUBMIT" | "RATE_LIMIT_GENERAL" | "RATE_LIMIT_AUTH" => Some("off".into()),
-        // Functional tests send everything from 127.0.0.1; rate limits have their own tests.
-        "RATE_LIMIT_AUTH"
-        | "RATE_LIMIT_SUBMIT"
-        | "RATE_LIMIT_LLM"
-        | "RATE_LIMIT_LINK"
-        | "RATE_LIMIT_GENERAL"
-        | "RATE_LIMIT_LOGIN_USERNAME" => Some("100000/60".into()),
         _ => None,
     })
     .expect("test config")
