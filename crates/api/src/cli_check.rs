@@ -52,7 +52,9 @@ async fn check_one(
         .await
         .with_context(|| format!("cannot read the solution {}", solution.display()))?;
     let grader = DockerGrader::connect(sandbox).await?;
-    let report = grade_patiently(&grader, &code, &task).await?;
+    let report = grade_patiently(&grader, &code, &task).await;
+    grader.shutdown().await;
+    let report = report?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
@@ -89,6 +91,7 @@ async fn check_humaneval(sandbox: SandboxConfig, data: PathBuf) -> anyhow::Resul
         .buffer_unordered(parallel)
         .collect()
         .await;
+    grader.shutdown().await;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut not_accepted = Vec::new();
     for (id, r) in &results {

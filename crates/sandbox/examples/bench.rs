@@ -105,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
         base.push(t.elapsed());
     }
     base.sort();
+    g.shutdown().await;
     let base_p50 = percentile(&base, 0.5);
     let p50 = percentile(&lat, 0.5);
 

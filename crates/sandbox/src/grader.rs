@@ -6,7 +6,9 @@ use crate::container::{
 };
 use crate::error::{is_connection_error, is_not_found, SandboxError};
 use crate::owner::{self, Ownership};
-use crate::protocol::{assemble, job_json, new_nonce, Ending, FrameReader, RunRecord};
+use crate::protocol::{
+    assemble, job_json, job_overhead_mb, new_nonce, Ending, FrameReader, RunRecord,
+};
 use bollard::container::{AttachContainerResults, LogOutput};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CreateContainerOptions, KillContainerOptionsBuilder,
@@ -160,6 +162,23 @@ impl DockerGrader {
         self.inner.admitted.load(Ordering::SeqCst)
     }
 
+    /// Stops the pool and the reaper and removes the pooled containers; runs in flight finish.
+    /// Call on a graceful shutdown (a crash is handled by the next start's reaper).
+    pub async fn shutdown(&self) {
+        if let Ok(b) = self.inner.background.lock() {
+            b.iter().for_each(JoinHandle::abort);
+        }
+        let pooled: Vec<Pooled> = self
+            .inner
+            .pool
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        for p in pooled {
+            self.inner.remove(&p.id, &p.run).await;
+        }
+    }
+
     /// Removes labelled containers that no live run owns: this grader's stale ones, and those of
     /// processes that are gone. Returns how many were removed.
     pub async fn reap_orphans(&self) -> Result<usize, SandboxError> {
@@ -180,7 +199,9 @@ impl DockerGrader {
             // once, so the next runs' containers get ready while the current ones run.
             let guard = {
                 let _making = self.inner.preparing.acquire().await.map_err(closed)?;
-                self.inner.container(task.limits.memory_mb).await?
+                self.inner
+                    .container(task.limits.memory_mb, job_overhead_mb(code, task))
+                    .await?
             };
             // Stage 2: the run itself, at most `max_concurrent` at once.
             let _permit = self.inner.permits.acquire().await.map_err(closed)?;
@@ -348,13 +369,24 @@ impl Inner {
     }
 
     /// A container for this memory size: a pooled one if there is one, else a new one.
-    async fn container(self: &Arc<Self>, memory_mb: u32) -> Result<ContainerGuard, GradeError> {
-        self.wanted_memory_mb
-            .store(memory_mb as usize, Ordering::Relaxed);
-        let pooled = self.pool.lock().ok().and_then(|mut p| {
-            let i = p.iter().position(|c| c.memory_mb == memory_mb)?;
-            Some(p.swap_remove(i))
-        });
+    /// A container for this memory size: a pooled one if there is one, else a new one. A job
+    /// large enough to matter (`extra_mb` > 0) gets a container of its own with room for it.
+    async fn container(
+        self: &Arc<Self>,
+        task_memory_mb: u32,
+        extra_mb: u32,
+    ) -> Result<ContainerGuard, GradeError> {
+        let memory_mb = task_memory_mb.saturating_add(extra_mb);
+        let pooled = if extra_mb == 0 {
+            self.wanted_memory_mb
+                .store(memory_mb as usize, Ordering::Relaxed);
+            self.pool.lock().ok().and_then(|mut p| {
+                let i = p.iter().position(|c| c.memory_mb == memory_mb)?;
+                Some(p.swap_remove(i))
+            })
+        } else {
+            None
+        };
         self.refill.notify_one();
         let (id, run) = match pooled {
             Some(p) => (p.id, p.run),

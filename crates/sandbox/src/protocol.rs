@@ -53,6 +53,25 @@ pub fn job_json(nonce: &str, code: &str, task: &CodeTask) -> Result<Vec<u8>, ser
     })
 }
 
+/// Memory the harness needs beyond its usual share to hold a large job (it keeps the program and
+/// every test in memory, a few times over while parsing), in MiB; 0 for ordinary jobs.
+pub fn job_overhead_mb(code: &str, task: &CodeTask) -> u32 {
+    let bytes = code.len()
+        + task
+            .tests
+            .iter()
+            .map(|t| match &t.body {
+                TestBody::Io(io) => io.stdin.len() + io.expected.len(),
+                TestBody::Assert(a) => a.code.len(),
+            })
+            .sum::<usize>();
+    if bytes <= 256 * 1024 {
+        0
+    } else {
+        u32::try_from(bytes.saturating_mul(4) / (1024 * 1024) + 1).unwrap_or(u32::MAX)
+    }
+}
+
 /// A fresh random nonce: 128 bits from the OS, hex.
 pub fn new_nonce() -> String {
     use rand::RngCore;

@@ -36,7 +36,7 @@ async fn grade_all(codes: Vec<(String, String, domain::task::CodeTask)>) -> Vec<
     })
     .await;
     let parallel = g.config().max_concurrent * 2;
-    futures_util::stream::iter(codes)
+    let results = futures_util::stream::iter(codes)
         .map(|(id, code, task)| {
             let g = g.clone();
             async move {
@@ -49,7 +49,18 @@ async fn grade_all(codes: Vec<(String, String, domain::task::CodeTask)>) -> Vec<
         })
         .buffer_unordered(parallel)
         .collect()
-        .await
+        .await;
+    g.shutdown().await;
+    let label = format!("campus.instance={}", g.instance_id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !containers_with(&label).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "containers remain after shutdown"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
