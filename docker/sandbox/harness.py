@@ -190,7 +190,9 @@ def run_test(job, test):
     mode = test["kind"]
     code = job["code"].encode("utf-8", "surrogatepass")
     test_code = test["code"].encode("utf-8", "surrogatepass") if mode == "assert" else b""
-    header = ("%s %d %d %d\n" % (mode, memory, len(code), len(test_code))).encode("ascii")
+    # A per-test token the runner must echo with "ok": writing "ok" alone does not pass a test.
+    token = os.urandom(16).hex()
+    header = ("%s %d %d %d %s\n" % (mode, memory, len(code), len(test_code), token)).encode("ascii")
     job_fd = _memfd("job", header + code + test_code)
     stdin_fd = _memfd("stdin", test.get("stdin", "").encode("utf-8")) if mode == "io" else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -297,10 +299,10 @@ def run_test(job, test):
     if pidfd is not None:
         os.close(pidfd)
     sel.close()
-    return classify(test, verdict, exit_status, bytes(out), bytes(err_tail), bytes(status), oom_before, elapsed_ms, cap)
+    return classify(test, verdict, exit_status, bytes(out), bytes(err_tail), bytes(status), oom_before, elapsed_ms, cap, token)
 
 
-def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elapsed_ms, cap):
+def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elapsed_ms, cap, token):
     result = {"type": "test", "timeMs": elapsed_ms}
     status_text = status.decode("utf-8", "replace")
     actual = out[:cap].decode("utf-8", "replace")
@@ -324,7 +326,7 @@ def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elap
         verdict = "runtime_error"
         message = "exit code %d" % os.WEXITSTATUS(exit_status)
     elif test["kind"] == "assert":
-        if status_text == "ok":
+        if status_text == "ok " + token:
             verdict = "accepted"
         else:
             verdict = "runtime_error"

@@ -2,10 +2,11 @@
 
 fd 0: the test's stdin (io tests) or /dev/null; fd 1/2: pipes read by the harness;
 fd 3: the job, read and closed before any student code runs: a header line
-"<mode> <memory bytes> <code bytes> <test bytes>\n" then the code and the test code (UTF-8; no
-json import, which is a good part of an interpreter's start-up); fd 4: the status pipe. Status words: "ok" (assert test ran to its end), "assert: <msg>"
-(an assertion failed), "memory" (MemoryError). The status is advisory for the program under test
-(same process): it can only change this one test's result, never the harness's frames.
+"<mode> <memory bytes> <code bytes> <test bytes> <token>\n", then the code and the test code
+(UTF-8; no json import, a good part of an interpreter's start-up); fd 4: the status pipe.
+Status words: "ok <token>" (the assert test ran to its end; the token is new for every test),
+"assert: <msg>" (an assertion failed), "memory" (MemoryError). The program under test shares this
+process, so the status can at most change this one test's result, never the harness's frames.
 """
 
 import os
@@ -41,7 +42,7 @@ def _report(exc):
 def main():
     with os.fdopen(3, "rb") as f:
         header = f.readline().split()
-        mode, limit = header[0].decode(), int(header[1])
+        mode, limit, token = header[0].decode(), int(header[1]), header[4].decode()
         code_src = f.read(int(header[2])).decode("utf-8")
         test_src = f.read(int(header[3])).decode("utf-8")
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -76,7 +77,7 @@ def main():
         raise
     except BaseException as e:
         _report(e)
-    _status("ok")
+    _status("ok " + token)
 
 
 if __name__ == "__main__":

@@ -861,3 +861,12 @@ async fn anytree_is_installed() {
     let r = attack("from anytree import Node\nroot = Node('r')\nNode('c', parent=root)\nprint(len(root.children))\n", "1").await;
     assert_verdict(&r, Verdict::Accepted);
 }
+
+#[tokio::test]
+async fn writing_the_runners_ok_status_without_running_the_test_is_not_a_pass() {
+    let t = task(vec![assert_case("t", "assert f(1) == 2")]);
+    let code =
+        "import os\nfor word in (b'ok', b'ok ' + b'0' * 32):\n    os.write(4, word)\nos._exit(0)\n";
+    let r = attack_task(code, &t).await;
+    assert_ne!(r.verdict, Verdict::Accepted, "{r:?}");
+}
