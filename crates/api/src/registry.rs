@@ -107,6 +107,7 @@ impl Registry {
             let method = actix_method(&m);
             let mut operation = P::operation();
             document_audience(&mut operation, audience);
+            crate::rate_limit::openapi::document(&mut operation, class);
             let operation_id = operation.operation_id.clone().unwrap_or_default();
             let route = web::route()
                 .method(method.clone())

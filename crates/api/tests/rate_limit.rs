@@ -578,3 +578,35 @@ async fn without_redis_url_limits_are_in_process_and_ready_says_so() {
         "{check}"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_429_of_every_operation() {
+    let a = TestApp::spawn().await;
+    let doc: Value = a
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let specs = api::routes::registry().specs();
+    for spec in specs {
+        let op = &doc["paths"][&spec.path][spec.method.as_str().to_ascii_lowercase()];
+        let too_many = &op["responses"]["429"];
+        assert!(
+            too_many["headers"]["Retry-After"].is_object(),
+            "{} {}: {op}",
+            spec.method,
+            spec.path
+        );
+        assert!(too_many["headers"]["RateLimit-Remaining"].is_object());
+        let var = format!("RATE_LIMIT_{}", spec.class.as_str().to_ascii_uppercase());
+        assert!(
+            op["description"].as_str().unwrap().contains(&var),
+            "{} {}",
+            spec.method,
+            spec.path
+        );
+    }
+}

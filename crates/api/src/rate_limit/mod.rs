@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod login;
 pub mod middleware;
+pub mod openapi;
 
 pub use config::RateLimitConfig;
 pub use middleware::RateLimit;
