@@ -74,14 +74,19 @@ impl MemoryLimiter {
         }
         let now = self.now_us();
         let mut state = self.lock();
-        if now >= state.next_sweep_us || state.tats.len() >= self.max_keys {
+        let stored = state.tats.get(key).copied();
+        // A full map is swept only when a new key needs room, so requests for known keys
+        // never pay for a sweep outside the regular interval.
+        let full = stored.is_none() && state.tats.len() >= self.max_keys;
+        if now >= state.next_sweep_us || full {
             state.tats.retain(|_, tat| *tat > now);
             state.next_sweep_us = now.saturating_add(self.sweep_interval_us);
         }
-        let stored = state.tats.get(key).copied();
-        if stored.is_none() && state.tats.len() >= self.max_keys {
+        if full && state.tats.len() >= self.max_keys {
             evict_closest_to_whole(&mut state.tats, self.max_keys);
         }
+        // A swept key had a TAT in the past: the same as no key.
+        let stored = stored.filter(|tat| *tat > now);
         let (raw, new_tat) = gcra::step(stored, now, quota);
         if let Some(tat) = new_tat {
             match state.tats.get_mut(key) {
