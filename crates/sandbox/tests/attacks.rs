@@ -870,3 +870,11 @@ async fn writing_the_runners_ok_status_without_running_the_test_is_not_a_pass() 
     let r = attack_task(code, &t).await;
     assert_ne!(r.verdict, Verdict::Accepted, "{r:?}");
 }
+
+#[tokio::test]
+async fn flooding_the_containers_own_stdout_is_an_output_limit() {
+    // Not the program's stdout (a pipe to the harness) but the container's, through PID 1.
+    let code = "import os\nfd = os.open('/proc/1/fd/1', os.O_WRONLY)\nwhile True:\n    os.write(fd, b'z' * 65536)\n";
+    let r = attack(code, "x").await;
+    assert_verdict(&r, Verdict::OutputLimit);
+}
