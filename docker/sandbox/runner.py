@@ -56,10 +56,19 @@ def main():
     code = compile(code_src, "main.py", "exec", dont_inherit=True)
     test = compile(test_src, "test.py", "exec", dont_inherit=True) if mode == "assert" else None
     del code_src, test_src
+    import types
+
+    # The program runs as a real module (`__main__` for io tests, `solution` for assert tests, so
+    # a main guard does not read stdin there), registered in sys.modules like a script would be:
+    # pickle, dataclasses and typing find it.
+    module = types.ModuleType("__main__" if mode == "io" else "solution")
+    module.__file__ = "main.py"
+    sys.modules[module.__name__] = module
+    sys.argv = ["main.py"]
+    scope = module.__dict__
     import builtins
 
-    # What a script run as __main__ sees: the builtins module itself.
-    scope = {"__name__": "__main__" if mode == "io" else "solution", "__builtins__": builtins}
+    scope["__builtins__"] = builtins  # as in a script: the module, not its dict
     try:
         exec(code, scope)
     except SystemExit:

@@ -878,3 +878,21 @@ async fn flooding_the_containers_own_stdout_is_an_output_limit() {
     let r = attack(code, "x").await;
     assert_verdict(&r, Verdict::OutputLimit);
 }
+
+#[tokio::test]
+async fn programs_run_as_a_real_main_module() {
+    let r = attack(
+        r#"
+import pickle, sys
+from dataclasses import dataclass
+@dataclass
+class P:
+    x: int
+p = pickle.loads(pickle.dumps(P(3)))
+print(p.x, __name__, sys.argv[0], type(__builtins__).__name__)
+"#,
+        "3 __main__ main.py module",
+    )
+    .await;
+    assert_verdict(&r, Verdict::Accepted);
+}
