@@ -279,3 +279,44 @@ async fn the_harness_checkers_agree_with_outputs_match() {
     }
     assert!(r.tests.iter().any(|t| t.passed) && r.tests.iter().any(|t| !t.passed));
 }
+
+#[tokio::test]
+async fn the_periodic_reaper_removes_containers_of_dead_owners() {
+    let g = grader_with(SandboxConfig {
+        reap_interval: Duration::from_millis(200),
+        ..test_config()
+    })
+    .await;
+    let docker = bollard::Docker::connect_with_defaults()
+        .unwrap()
+        .negotiate_version()
+        .await
+        .unwrap();
+    // A container as a crashed Campus process would have left it: its owner pid does not exist.
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let owner = format!("{}/4194304/1", boot.trim());
+    let run = uuid::Uuid::new_v4().to_string();
+    let labels = sandbox::container::Labels {
+        instance: "crashed",
+        owner: &owner,
+        run: &run,
+    };
+    let body = sandbox::container::create_body(g.config(), g.image_id(), 64, &labels);
+    docker
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            body,
+        )
+        .await
+        .unwrap();
+    let label = format!("campus.run={run}");
+    assert_eq!(containers_with(&label).await.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !containers_with(&label).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the periodic reaper did not remove the orphan"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
