@@ -42,6 +42,9 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Grade a program against a task in the sandbox, or every HumanEval canonical solution,
+    /// without a server or a database.
+    Check(crate::cli_check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +98,7 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::Role { name, role },
         } => set_role(&config, &name, role),
+        Command::Check(args) => check(&config, args),
     }
 }
 
@@ -112,6 +116,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
         }
         server.run().await.context("the HTTP server failed")
     })
+}
+
+fn check(config: &Config, args: crate::cli_check::CheckArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(crate::cli_check::run(
+        crate::grading::sandbox_config(config),
+        args,
+    ))
 }
 
 fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {

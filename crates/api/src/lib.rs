@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod cli;
+mod cli_check;
 pub mod config;
 pub mod database;
 pub mod dto;
