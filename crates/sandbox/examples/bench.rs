@@ -15,6 +15,44 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// CPU time (ns) charged to the cgroups the Docker daemons live in (when those are not the root
+/// cgroup, as under systemd's docker.service/containerd.service; their per-container shims are
+/// there too) and to the containers' parent cgroup (cgroup v1 `docker/`). `None` when unknown.
+fn docker_cpu_ns() -> (Option<u64>, Option<u64>) {
+    let mut paths = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if !matches!(comm.trim(), "dockerd" | "containerd") {
+            continue;
+        }
+        for line in std::fs::read_to_string(entry.path().join("cgroup"))
+            .unwrap_or_default()
+            .lines()
+        {
+            let mut parts = line.splitn(3, ':');
+            let (_, ctrl, path) = (
+                parts.next(),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("/"),
+            );
+            if path != "/" && ctrl.split(',').any(|c| c == "cpuacct") {
+                paths.insert(format!("/sys/fs/cgroup/cpuacct{path}/cpuacct.usage"));
+            }
+        }
+    }
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    let daemons = if paths.is_empty() {
+        None
+    } else {
+        paths.iter().map(|p| read(p)).sum::<Option<u64>>()
+    };
+    (daemons, read("/sys/fs/cgroup/cpuacct/docker/cpuacct.usage"))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -69,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Throughput: everything submitted at once.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let cpu_before = docker_cpu_ns();
     let t = Instant::now();
     let loaded: Vec<(Duration, Verdict)> = futures_util::stream::iter(tasks.iter())
         .map(|(_, code, task)| {
@@ -84,6 +123,12 @@ async fn main() -> anyhow::Result<()> {
         .await;
     let wall = t.elapsed();
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cpu_after = docker_cpu_ns();
+    let per = |a: Option<u64>, b: Option<u64>| {
+        Some((b?.saturating_sub(a?)) as f64 / 1e6 / tasks.len() as f64)
+    };
+    let daemons_ms = per(cpu_before.0, cpu_after.0);
+    let containers_ms = per(cpu_before.1, cpu_after.1);
     let rate = tasks.len() as f64 / wall.as_secs_f64();
     not_accepted += loaded
         .iter()
@@ -144,6 +189,18 @@ async fn main() -> anyhow::Result<()> {
         "| ratio p50 / baseline | **{:.2}** |",
         p50.as_secs_f64() / base_p50.as_secs_f64()
     );
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.0} ms"));
+    println!(
+        "| CPU per submission: Docker daemons and shims / the container itself | {} / {} |",
+        fmt(daemons_ms),
+        fmt(containers_ms)
+    );
+    if let (Some(d), Some(c)) = (daemons_ms, containers_ms) {
+        println!(
+            "| ceiling on {cpus} idle cores from that CPU cost | {:.1} submissions/s |",
+            cpus as f64 * 1000.0 / (d + c)
+        );
+    }
     let load = |s: &str| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     println!(
         "| load average before / after the throughput pass | {} / {} |",
