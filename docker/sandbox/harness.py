@@ -148,7 +148,7 @@ class Frames:
         self.prefix = nonce.encode("ascii") + b" "
 
     def emit(self, obj):
-        data = b"\n" + self.prefix + json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+        data = b"\n" + self.prefix + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace") + b"\n"
         view = memoryview(data)
         while view:
             n = os.write(1, view)

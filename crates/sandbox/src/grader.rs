@@ -27,8 +27,9 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-/// The stdout budget of a run: every test's frame fits many times over.
-const FRAME_BUDGET_PER_TEST: usize = 64 * 1024;
+/// The stdout budget of a run, per test. A frame carries at most 4096 characters of output and
+/// 4096 of message (at most 32 KiB as UTF-8), so every frame fits with room to spare.
+const FRAME_BUDGET_PER_TEST: usize = 128 * 1024;
 /// The harness writes nothing to stderr unless it breaks; a program writing there through
 /// `/proc/1/fd/2` gets this much.
 const STDERR_BUDGET: usize = 64 * 1024;

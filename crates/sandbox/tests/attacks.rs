@@ -896,3 +896,19 @@ print(p.x, __name__, sys.argv[0], type(__builtins__).__name__)
     .await;
     assert_verdict(&r, Verdict::Accepted);
 }
+
+#[tokio::test]
+async fn wide_characters_in_many_reports_are_not_an_output_limit() {
+    // Every test fills its report with 4-byte characters on stdout and stderr, then crashes.
+    let tests = (0..12)
+        .map(|i| io_case(&format!("t{i}"), "", "x", Checker::Lines))
+        .collect();
+    let code = "import sys\nsys.stdout.write('\\U0001F600' * 4000)\nsys.stderr.write('\\U0001F600' * 4000)\nsys.exit(1)\n";
+    let r = attack_task(code, &task(tests)).await;
+    assert_eq!(r.tests.len(), 12);
+    assert!(
+        r.tests.iter().all(|t| t.verdict == Verdict::RuntimeError),
+        "{:?}",
+        r.tests.iter().map(|t| t.verdict).collect::<Vec<_>>()
+    );
+}
