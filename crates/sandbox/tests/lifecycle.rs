@@ -182,6 +182,8 @@ async fn a_killed_process_leaves_no_container_after_the_next_start() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
     child.wait().unwrap();
+    // A create request the child had in flight may still complete in the engine.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         !containers_with(&label).await.is_empty(),
         "containers outlive the killed process until reaped"
