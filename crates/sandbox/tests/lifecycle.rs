@@ -184,10 +184,8 @@ async fn a_killed_process_leaves_no_container_after_the_next_start() {
     child.wait().unwrap();
     // A create request the child had in flight may still complete in the engine.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(
-        !containers_with(&label).await.is_empty(),
-        "containers outlive the killed process until reaped"
-    );
+    // (Other tests of this binary start graders too; any of their reapers may already have
+    // removed the dead process's containers, which is just as good.)
     let g = grader().await; // reaps at start
     assert!(
         containers_with(&label).await.is_empty(),
