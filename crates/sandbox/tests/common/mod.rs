@@ -99,6 +99,30 @@ pub async fn containers_with(label: &str) -> Vec<String> {
         .collect()
 }
 
+/// Running containers carrying a label `key=value`.
+pub async fn running_with(label: &str) -> Vec<String> {
+    let docker = Docker::connect_with_defaults()
+        .unwrap()
+        .negotiate_version()
+        .await
+        .unwrap();
+    let filters = HashMap::from([
+        ("label", vec![label.to_string()]),
+        ("status", vec!["running".to_string()]),
+    ]);
+    let opts = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    docker
+        .list_containers(Some(opts))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.id)
+        .collect()
+}
+
 /// Waits (up to 15 s) until the run's container no longer exists, and fails if it stays.
 pub async fn assert_container_gone(trace: &RunTrace) {
     let deadline = Instant::now() + Duration::from_secs(15);
