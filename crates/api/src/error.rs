@@ -31,6 +31,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// 405; holds the allowed methods (`GET, POST`).
+    #[error("method not allowed (allowed: {0})")]
+    MethodNotAllowed(String),
     #[error("conflict: {message}")]
     Conflict {
         message: String,
@@ -103,6 +106,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
             Self::TooLarge(_) => "too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -121,6 +125,7 @@ impl ApiError {
             | Self::TooLarge(m)
             | Self::UnsupportedMediaType(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
+            Self::MethodNotAllowed(allow) => format!("this route accepts only {allow}"),
             Self::Conflict { message, .. } => message.clone(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("too many requests; retry in {retry_after_secs} s")
@@ -167,6 +172,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -192,6 +198,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::MethodNotAllowed(allow) => {
+                res.insert_header((header::ALLOW, allow.clone()));
             }
             _ => {}
         }

@@ -154,17 +154,33 @@ impl Registry {
 
     /// Registers every route with actix: one resource per path, one route per method.
     pub fn configure(self, cfg: &mut web::ServiceConfig) {
-        let mut by_path: Vec<(String, Vec<Route>)> = Vec::new();
+        let mut by_path: Vec<(String, Vec<Route>, Vec<Method>)> = Vec::new();
         for e in self.entries {
-            match by_path.iter_mut().find(|(p, _)| *p == e.spec.path) {
-                Some((_, routes)) => routes.push(e.route),
-                None => by_path.push((e.spec.path, vec![e.route])),
+            match by_path.iter_mut().find(|(p, _, _)| *p == e.spec.path) {
+                Some((_, routes, methods)) => {
+                    routes.push(e.route);
+                    methods.push(e.spec.method);
+                }
+                None => by_path.push((e.spec.path, vec![e.route], vec![e.spec.method])),
             }
         }
-        for (path, routes) in by_path {
-            let resource = routes
-                .into_iter()
-                .fold(web::resource(path), |res, route| res.route(route));
+        for (path, routes, methods) in by_path {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let resource =
+                routes
+                    .into_iter()
+                    .fold(web::resource(path), |res, route| res.route(route))
+                    // A known path with another method: 405 in the JSON error shape, with `Allow`.
+                    .default_service(web::to(move || {
+                        let allow = allow.clone();
+                        async move {
+                            Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed(allow))
+                        }
+                    }));
             cfg.service(resource);
         }
     }

@@ -294,3 +294,12 @@ async fn without_cors_origins_no_origin_is_allowed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_known_path_with_another_method_gets_a_json_405() {
+    let app = TestApp::spawn().await;
+    let res = app.client.delete(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.headers().get("allow").unwrap(), "GET");
+    let body = error_body(res, 405).await;
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
