@@ -38,6 +38,8 @@ const FRAME_BUDGET_PER_TEST: usize = 128 * 1024;
 /// The harness writes nothing to stderr unless it breaks; a program writing there through
 /// `/proc/1/fd/2` gets this much.
 const STDERR_BUDGET: usize = 64 * 1024;
+/// Longest wait for the engine to answer one request.
+const ENGINE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Start-up of one test's interpreter, added to the test's own limit for the run's wall clock.
 const PER_TEST_SLACK: Duration = Duration::from_millis(250);
 
@@ -90,7 +92,10 @@ impl DockerGrader {
             Some(h) => Docker::connect_with_host(h),
             None => Docker::connect_with_defaults(),
         }
-        .map_err(|e| unavailable(e.to_string()))?;
+        .map_err(|e| unavailable(e.to_string()))?
+        // Bounds waiting for each response's head (not attach streams): a hung engine becomes an
+        // error instead of a submission that never returns.
+        .with_timeout(ENGINE_TIMEOUT);
         let docker = tokio::time::timeout(Duration::from_secs(15), docker.negotiate_version())
             .await
             .map_err(|_| unavailable("no answer within 15 s".into()))?
