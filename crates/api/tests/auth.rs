@@ -503,3 +503,25 @@ async fn a_demoted_admin_loses_access_with_the_next_request() {
     // b's token still says "admin", but the role is read from the database.
     assert_eq!(list(b.access_token.clone()).await, 403);
 }
+
+#[tokio::test]
+async fn exchange_without_a_username_derives_a_stable_one_from_the_provider() {
+    let app = TestApp::spawn().await;
+    let body = json!({"provider": "gitlab", "subject": "777"});
+    let res: Value = exchange(&app, Some(TEST_API_KEY), body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = res["user"]["username"].as_str().unwrap().to_string();
+    assert!(
+        name.starts_with("gitlab-") && name.len() == "gitlab-".len() + 8,
+        "{name}"
+    );
+    let again: Value = exchange(&app, Some(TEST_API_KEY), body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["user"]["username"], name.as_str());
+}

@@ -221,15 +221,22 @@ pub async fn exchange(
     if let Some(user) = by_external(state, &external).await? {
         return Ok((start_session(state, user).await?, false));
     }
-    let preferred = username
-        .map(|u| u.as_str().to_string())
-        .unwrap_or_else(|| provider.to_string());
+    // The requested name if free, else the name with a suffix; without a request,
+    // `provider-xxxxxxxx`. The suffix comes from the subject's hash, so it is stable.
     let suffix = &external[..8];
     let mut candidates = Vec::new();
-    if let Ok(name) = Username::parse(&preferred) {
-        candidates.push(name);
-    }
-    let base: String = preferred.chars().take(Username::MAX - 9).collect();
+    let base = match username {
+        Some(name) => {
+            let base = name
+                .as_str()
+                .chars()
+                .take(Username::MAX - 9)
+                .collect::<String>();
+            candidates.push(name);
+            base
+        }
+        None => provider.chars().take(Username::MAX - 9).collect(),
+    };
     if let Ok(name) = Username::parse(&format!("{base}-{suffix}")) {
         candidates.push(name);
     }

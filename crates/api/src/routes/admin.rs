@@ -65,7 +65,7 @@ pub struct RoleChange {
 
 #[utoipa::path(get, path = "/admin/users", tag = "admin", params(PageQuery),
     responses(
-        (status = 200, description = "Accounts, oldest first", body = UserPage),
+        (status = 200, description = "One page of accounts and the total count", body = UserPage),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     state: web::Data<AppState>,
