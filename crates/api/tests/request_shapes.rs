@@ -14,7 +14,10 @@ fn concrete(path: &str) -> String {
     let mut rest = path;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').map(|e| start + e + 1).unwrap_or(rest.len());
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e + 1)
+            .unwrap_or(rest.len());
         out.push_str(&Uuid::new_v4().to_string());
         rest = &rest[end..];
     }
@@ -26,7 +29,14 @@ fn concrete(path: &str) -> String {
 async fn every_json_body_refuses_unknown_fields_and_malformed_json_by_name() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let doc: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut checked = 0;
     for spec in api::routes::registry().specs() {
         let op = &doc["paths"][&spec.path][spec.method.as_str().to_ascii_lowercase()];
@@ -36,7 +46,10 @@ async fn every_json_body_refuses_unknown_fields_and_malformed_json_by_name() {
         let what = format!("{} {}", spec.method, spec.path);
         let request = |body: reqwest::Body| {
             app.client
-                .request(spec.method.as_str().parse().unwrap(), app.url(&concrete(&spec.path)))
+                .request(
+                    spec.method.as_str().parse().unwrap(),
+                    app.url(&concrete(&spec.path)),
+                )
                 .bearer_auth(&admin.access_token)
                 .header("x-api-key", TEST_API_KEY)
                 .header("content-type", "application/json")
@@ -44,12 +57,21 @@ async fn every_json_body_refuses_unknown_fields_and_malformed_json_by_name() {
                 .send()
         };
 
-        let res = request(json!({"zzUnknownField": 1}).to_string().into()).await.unwrap();
+        let res = request(json!({"zzUnknownField": 1}).to_string().into())
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422, "{what}: unknown field");
         let body: Value = res.json().await.unwrap();
-        let fields: Vec<&str> =
-            body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-        assert!(fields.contains(&"zzUnknownField"), "{what}: the unknown field is named: {body}");
+        let fields: Vec<&str> = body["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields.contains(&"zzUnknownField"),
+            "{what}: the unknown field is named: {body}"
+        );
 
         let res = request("{\"a\": ".into()).await.unwrap();
         assert_eq!(res.status(), 400, "{what}: malformed JSON");
