@@ -11,6 +11,7 @@ use actix_web::{
     middleware::Next,
     HttpMessage,
 };
+use std::time::Instant;
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::{
@@ -36,6 +37,7 @@ where
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
+                    .with_span_list(false)
                     .with_writer(writer),
             )
             .try_init(),
@@ -43,11 +45,17 @@ where
     result.map_err(|e| e.to_string())
 }
 
+/// When the request's root span began, for the latency on its last line.
+struct RequestStart(Instant);
+
 /// Root span per request: id, method, route; status and a "finished" line at the end.
 pub struct CampusRootSpan;
 
 impl RootSpanBuilder for CampusRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        request
+            .extensions_mut()
+            .insert(RequestStart(Instant::now()));
         let request_id = request
             .extensions()
             .get::<RequestId>()
@@ -69,12 +77,21 @@ impl RootSpanBuilder for CampusRootSpan {
         span: Span,
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
-        let status = match outcome {
-            Ok(res) => res.status(),
-            Err(e) => e.as_response_error().status_code(),
+        let (status, started) = match outcome {
+            Ok(res) => (
+                res.status(),
+                res.request()
+                    .extensions()
+                    .get::<RequestStart>()
+                    .map(|s| s.0),
+            ),
+            Err(e) => (e.as_response_error().status_code(), None),
         };
+        let latency_ms = started
+            .map(|t| t.elapsed().as_secs_f64() * 1000.0)
+            .unwrap_or_default();
         span.record("status", status.as_u16());
-        span.in_scope(|| tracing::info!(status = status.as_u16(), "request finished"));
+        span.in_scope(|| tracing::info!(status = status.as_u16(), latency_ms, "request finished"));
     }
 }
 
