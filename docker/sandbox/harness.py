@@ -47,6 +47,8 @@ CHILD_ENV = {
 # Room for the interpreter itself on top of the task's memory limit (RLIMIT_AS is virtual memory).
 AS_BASE_BYTES = 64 * 1024 * 1024
 STDERR_TAIL = 4096
+# Interpreter start-up of a test's child, not charged to the program (see runner.py "ready").
+STARTUP_ALLOWANCE_S = 2.0
 REPORT_CHARS = 4096
 EXIT_INTERNAL = 70
 
@@ -234,7 +236,10 @@ def run_test(job, test):
     except (AttributeError, OSError):
         pidfd = None
     exit_status = None
-    deadline = started + time_s
+    # Until the runner says it is ready (interpreter started, limits set), a start-up allowance;
+    # from then on exactly the test's limit.
+    ready_at = None
+    deadline = started + STARTUP_ALLOWANCE_S + time_s
     while exit_status is None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -263,13 +268,17 @@ def run_test(job, test):
                 if err_total > cap:
                     verdict = "output_limit"
             else:
-                status += chunk[:4096]
+                if len(status) < 4096:
+                    status += chunk[:4096]
+                if ready_at is None and status.startswith(b"ready\n"):
+                    ready_at = time.monotonic()
+                    deadline = ready_at + time_s
         if verdict is not None:
             break
         waited, st = os.waitpid(pid, os.WNOHANG)
         if waited == pid:
             exit_status = st
-    elapsed_ms = int((time.monotonic() - started) * 1000)
+    elapsed_ms = int((time.monotonic() - (ready_at or started)) * 1000)
     # Whatever happened, nothing the test started lives on.
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -305,6 +314,8 @@ def run_test(job, test):
 def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elapsed_ms, cap, token):
     result = {"type": "test", "timeMs": elapsed_ms}
     status_text = status.decode("utf-8", "replace")
+    if status_text.startswith("ready\n"):
+        status_text = status_text[len("ready\n") :]
     actual = out[:cap].decode("utf-8", "replace")
     stderr = _tail(err_tail)
     oom = _oom_kills() > oom_before or status_text.startswith("memory")

@@ -4,7 +4,8 @@ fd 0: the test's stdin (io tests) or /dev/null; fd 1/2: pipes read by the harnes
 fd 3: the job, read and closed before any student code runs: a header line
 "<mode> <memory bytes> <code bytes> <test bytes> <token>\n", then the code and the test code
 (UTF-8; no json import, a good part of an interpreter's start-up); fd 4: the status pipe.
-Status words: "ok <token>" (the assert test ran to its end; the token is new for every test),
+Status words: "ready\n" (sent once, just before the program starts: the test's time limit counts
+from here, so interpreter start-up under load is not charged to the program), "ok <token>" (the assert test ran to its end; the token is new for every test),
 "assert: <msg>" (an assertion failed), "memory" (MemoryError). The program under test shares this
 process, so the status can at most change this one test's result, never the harness's frames.
 """
@@ -69,6 +70,8 @@ def main():
     import builtins
 
     scope["__builtins__"] = builtins  # as in a script: the module, not its dict
+    # From here on the time is the program's: the harness starts the test's clock now.
+    _status("ready\n")
     try:
         exec(code, scope)
     except SystemExit:

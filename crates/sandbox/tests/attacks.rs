@@ -912,3 +912,25 @@ async fn wide_characters_in_many_reports_are_not_an_output_limit() {
         r.tests.iter().map(|t| t.verdict).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn the_time_limit_counts_the_program_not_the_interpreter_start() {
+    // 100 ms is the smallest limit a task may have; starting Python under load can take that long
+    // by itself, and is not charged to the program.
+    let mut quick = io_task("1");
+    quick.limits.time_ms = 100;
+    let tests = (0..5)
+        .map(|i| io_case(&format!("t{i}"), "", "1", Checker::Lines))
+        .collect();
+    quick.tests = tests;
+    let r = attack_task("print(1)\n", &quick).await;
+    assert_verdict(&r, Verdict::Accepted);
+    let mut slow = io_task("1");
+    slow.limits.time_ms = 100;
+    let r = attack_task("import time\ntime.sleep(0.4)\nprint(1)\n", &slow).await;
+    assert_verdict(&r, Verdict::TimeLimit);
+    assert!(
+        r.tests[0].time_ms >= 100 && r.tests[0].time_ms < 1_000,
+        "{r:?}"
+    );
+}

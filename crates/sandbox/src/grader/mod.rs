@@ -41,7 +41,7 @@ const STDERR_BUDGET: usize = 64 * 1024;
 /// Longest wait for the engine to answer one request.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Start-up of one test's interpreter, added to the test's own limit for the run's wall clock.
-const PER_TEST_SLACK: Duration = Duration::from_millis(250);
+const PER_TEST_SLACK: Duration = Duration::from_millis(500);
 
 /// Grades submissions in Docker. Cheap to clone; all clones share runners, queue and pool.
 #[derive(Clone)]
