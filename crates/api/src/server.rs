@@ -31,25 +31,32 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the database (migrating a SQLite file; refusing a PostgreSQL database with pending
-    /// migrations), connects the grader if Docker is there, and binds `CAMPUS_ADDR`.
+    /// Binds `CAMPUS_ADDR` (first, so a taken port fails before anything is opened), opens the
+    /// database (migrating a SQLite file; refusing a PostgreSQL database with pending
+    /// migrations) and connects the grader if Docker is there.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = bind(&config)?;
         let cfg = config.clone();
         let db = tokio::task::spawn_blocking(move || database::open_for_serving(&cfg)).await??;
         let grader = crate::grading::connect(&config).await;
-        Self::build_with(
-            config,
-            Dependencies {
-                db: Arc::new(db),
-                grader,
-            },
-        )
-        .await
+        let deps = Dependencies {
+            db: Arc::new(db),
+            grader,
+        };
+        Self::build_on(listener, config, deps).await
     }
 
+    /// Like [`Server::build`], with the database and grader handed in (tests).
     pub async fn build_with(config: Config, deps: Dependencies) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.addr)
-            .with_context(|| format!("CAMPUS_ADDR: cannot listen on {}", config.addr))?;
+        let listener = bind(&config)?;
+        Self::build_on(listener, config, deps).await
+    }
+
+    async fn build_on(
+        listener: TcpListener,
+        config: Config,
+        deps: Dependencies,
+    ) -> anyhow::Result<Self> {
         let port = listener
             .local_addr()
             .context("CAMPUS_ADDR: no local address")?
@@ -97,6 +104,11 @@ impl Server {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+fn bind(config: &Config) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(config.addr)
+        .with_context(|| format!("CAMPUS_ADDR: cannot listen on {}", config.addr))
 }
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<ActixServer> {

@@ -442,3 +442,19 @@ fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
     child.wait().unwrap();
     persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
+
+#[test]
+fn a_taken_port_is_one_line_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = one_line_error(&run(dir.path(), &[("CAMPUS_ADDR", &addr)], &["serve"], ""));
+    assert!(
+        line.contains("CAMPUS_ADDR") && line.contains(&addr),
+        "{line}"
+    );
+    assert!(
+        !dir.path().join("campus.db").exists(),
+        "the port is checked before the database is opened"
+    );
+}
