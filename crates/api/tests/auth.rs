@@ -525,3 +525,67 @@ async fn exchange_without_a_username_derives_a_stable_one_from_the_provider() {
         .unwrap();
     assert_eq!(again["user"]["username"], name.as_str());
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let user = app.student().await;
+    let plain = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let user_id = user.id;
+    app.db(move |db| {
+        let past = Utc::now() - chrono::Duration::days(1);
+        db.insert_refresh_token(&domain::user::RefreshToken {
+            token_hash: domain::link::sha256_hex(plain),
+            family_id: Uuid::new_v4(),
+            user_id,
+            expires_at: past,
+            created_at: past - chrono::Duration::days(30),
+            rotated_at: None,
+            revoked_at: None,
+        })
+        .unwrap();
+    })
+    .await;
+    let body = error_body(refresh(&app, plain).await, 401).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn racing_refreshes_of_one_token_leave_one_winner_whose_session_is_then_ended() {
+    let app = TestApp::spawn().await;
+    let user = app.student().await;
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), app.url("/auth/refresh"));
+            let token = user.refresh_token.clone();
+            tokio::spawn(async move {
+                let res = client
+                    .post(url)
+                    .json(&json!({"refreshToken": token}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            200 => winners.push(body["refreshToken"].as_str().unwrap().to_string()),
+            401 => {}
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one rotation wins");
+    // The others were replays of a rotated token: the whole family, winner included, is revoked.
+    error_body(refresh(&app, &winners[0]).await, 401).await;
+}
