@@ -52,3 +52,14 @@ pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
         }
     )
 }
+
+/// A removal that failed because the container is gone or already being removed.
+pub(crate) fn is_gone_or_going(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }
+    )
+}

@@ -3,7 +3,7 @@
 
 use crate::config::SandboxConfig;
 use crate::container::{create_body, Labels};
-use crate::error::{is_connection_error, is_not_found, SandboxError};
+use crate::error::{is_connection_error, is_gone_or_going, is_not_found, SandboxError};
 use crate::owner;
 use crate::protocol::{
     assemble, job_json, job_overhead_mb, new_nonce, Ending, FrameReader, RunRecord,
@@ -363,7 +363,7 @@ impl Inner {
             .build();
         match self.docker.remove_container(id, Some(opts)).await {
             Ok(()) => {}
-            Err(e) if is_not_found(&e) => {}
+            Err(e) if is_gone_or_going(&e) => {}
             Err(e) => {
                 tracing::warn!(run = %run, error = %e, "removing a sandbox container failed; the reaper will retry")
             }

@@ -2,7 +2,7 @@
 
 use super::Inner;
 use crate::container::{LABEL_INSTANCE, LABEL_OWNER, LABEL_RUN, LABEL_SANDBOX};
-use crate::error::{is_not_found, SandboxError};
+use crate::error::{is_gone_or_going, SandboxError};
 use crate::owner::{self, Ownership};
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ impl Inner {
                     .build();
                 match self.docker.remove_container(&id, Some(opts)).await {
                     Ok(()) => removed += 1,
-                    Err(e) if is_not_found(&e) => {}
+                    Err(e) if is_gone_or_going(&e) => {}
                     Err(e) => tracing::warn!(error = %e, "reaping a sandbox container failed"),
                 }
             }
