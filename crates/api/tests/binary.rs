@@ -458,3 +458,68 @@ fn a_taken_port_is_one_line_and_creates_nothing() {
         "the port is checked before the database is opened"
     );
 }
+
+fn humaneval_path() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("HUMANEVAL_PATH") {
+        return p.into();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(root.join("scripts/fetch-humaneval"))
+        .output()
+        .expect("scripts/fetch-humaneval runs");
+    assert!(
+        out.status.success(),
+        "scripts/fetch-humaneval failed: {}",
+        stderr(&out)
+    );
+    stdout(&out).trim().into()
+}
+
+#[test]
+fn campus_import_of_humaneval_creates_164_code_tasks_once() {
+    let data = humaneval_path();
+    let dir = tempfile::tempdir().unwrap();
+    let env = sqlite_env(dir.path());
+    let env = vars(&env);
+    let first = run(dir.path(), &env, &["import", data.to_str().unwrap()], "");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("tasks 164 created 0 updated"),
+        "{}",
+        stdout(&first)
+    );
+    let second = run(dir.path(), &env, &["import", data.to_str().unwrap()], "");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("tasks 0 created"),
+        "{}",
+        stdout(&second)
+    );
+
+    let exported = dir.path().join("humaneval.json");
+    assert!(run(
+        dir.path(),
+        &env,
+        &["export", exported.to_str().unwrap()],
+        ""
+    )
+    .status
+    .success());
+    let course: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    let tasks: usize = course["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["lessons"].as_array().unwrap())
+        .map(|l| {
+            l["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|k| k["data"]["kind"] == "code")
+                .count()
+        })
+        .sum();
+    assert_eq!(tasks, 164, "still 164 code tasks after the second import");
+}
