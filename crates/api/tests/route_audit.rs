@@ -197,3 +197,69 @@ async fn an_anonymous_client_gets_a_json_401_with_a_bearer_challenge() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 }
+
+/// Everything that can put a route into actix, by the spelling actix gives it.
+const ROUTE_MAKERS: &[&str] = &[
+    "web::resource(",
+    "web::scope(",
+    "web::route(",
+    "web::get(",
+    "web::post(",
+    "web::put(",
+    "web::patch(",
+    "web::delete(",
+    ".route(",
+    ".service(",
+    "#[get(",
+    "#[post(",
+    "#[put(",
+    "#[patch(",
+    "#[delete(",
+    "#[route(",
+    "#[actix_web::",
+];
+
+/// Source tripwire: only the registry (and the Swagger UI service in `server.rs`) may add
+/// routes to actix, so no route can skip the audience decision and this audit.
+#[test]
+fn only_the_registry_adds_routes_to_actix() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src];
+    let mut offenders = Vec::new();
+    let mut scanned = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        scanned += 1;
+        let name = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for maker in ROUTE_MAKERS.iter().filter(|m| code.contains(**m)) {
+                let allowed = match name.as_str() {
+                    "src/registry.rs" => true,
+                    "src/server.rs" => *maker == ".service(" && code.contains("SwaggerUi"),
+                    _ => *maker == "#[actix_web::" && code.contains("#[actix_web::test]"),
+                };
+                if !allowed {
+                    offenders.push(format!("{name}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(scanned > 10, "the scan saw the sources");
+    assert!(
+        offenders.is_empty(),
+        "routes added outside the registry:\n{}",
+        offenders.join("\n")
+    );
+}
