@@ -61,6 +61,10 @@ async fn register_returns_tokens_and_me_returns_the_account_dto() {
     assert_eq!(me["username"], name.as_str());
     assert_eq!(me["role"], "student");
     assert_eq!(me["hasPassword"], true);
+    // Timestamps are UTC and say so (RFC 3339 with `Z`), never naive.
+    let created = me["createdAt"].as_str().unwrap();
+    assert!(created.ends_with('Z'), "{created}");
+    chrono::DateTime::parse_from_rfc3339(created).unwrap();
     let keys: Vec<&str> = me.as_object().unwrap().keys().map(String::as_str).collect();
     for key in &keys {
         assert!(!key.contains('_'), "camelCase only: {key}");
