@@ -67,6 +67,22 @@ fn one_line_error(o: &Output) -> String {
     lines[0].to_string()
 }
 
+/// SIGTERM, then wait: the server removes its sandbox containers on a graceful stop.
+fn stop(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait().unwrap();
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -160,8 +176,7 @@ fn no_subcommand_means_serve() {
         .spawn()
         .unwrap();
     wait_for_health(port, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
 }
 
 fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -438,8 +453,7 @@ fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
     .spawn()
     .unwrap();
     wait_for_health(port, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
