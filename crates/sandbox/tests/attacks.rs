@@ -934,3 +934,13 @@ async fn the_time_limit_counts_the_program_not_the_interpreter_start() {
         "{r:?}"
     );
 }
+
+#[tokio::test]
+async fn stopping_the_harness_ends_in_the_runs_time_limit() {
+    let r = attack(
+        "import os, signal\nprint('42', flush=True)\nos.kill(os.getppid(), signal.SIGSTOP)\n",
+        "42",
+    )
+    .await;
+    assert_verdict(&r, Verdict::TimeLimit);
+}
