@@ -2,8 +2,10 @@
 //!
 //! Reading is most of the traffic and changes rarely. Without a cache, `GET /lessons/{id}`
 //! reads the whole outline (for previous/next) and the lesson's tasks on every call. Entries
-//! live for `ttl` (default 2 s) and are dropped at once when this process writes content, so a
-//! teacher sees their own change immediately and other instances within `ttl`.
+//! are dropped at once when this process writes content, so a teacher sees their own change
+//! immediately. Other instances' writes show within `ttl` (default 2 s): past it, one request
+//! rebuilds the entry while the others keep serving the old one (no stampede of 64 identical
+//! rebuilds), and past `MAX_STALE` everybody waits for a fresh one.
 
 use super::dto::LessonPayload;
 use crate::{
@@ -18,17 +20,22 @@ use domain::services::{
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, RwLock,
     },
     time::{Duration, Instant},
 };
 use uuid::Uuid;
 
+/// Past this age an entry is never served, even while another request is rebuilding it.
+const MAX_STALE: Duration = Duration::from_secs(30);
+
 struct Entry<T> {
     value: T,
     at: Instant,
     generation: u64,
+    /// Set by the one request that rebuilds this expired entry.
+    refreshing: AtomicBool,
 }
 
 pub struct ContentCache {
@@ -46,9 +53,15 @@ impl Default for ContentCache {
     }
 }
 
-fn read<T: Clone>(lock: &RwLock<Option<Entry<T>>>, fresh: impl Fn(&Entry<T>) -> bool) -> Option<T> {
+fn read<T: Clone>(
+    lock: &RwLock<Option<Entry<T>>>,
+    usable: impl Fn(&Entry<T>) -> bool,
+) -> Option<T> {
     let guard = lock.read().unwrap_or_else(|p| p.into_inner());
-    guard.as_ref().filter(|e| fresh(e)).map(|e| e.value.clone())
+    guard
+        .as_ref()
+        .filter(|e| usable(e))
+        .map(|e| e.value.clone())
 }
 
 impl ContentCache {
@@ -71,8 +84,22 @@ impl ContentCache {
             .clear();
     }
 
-    fn fresh<T>(&self, e: &Entry<T>) -> bool {
-        e.generation == self.generation.load(Ordering::SeqCst) && e.at.elapsed() < self.ttl
+    /// Whether `e` may be served: fresh, or expired while another request rebuilds it. The
+    /// first caller to find it expired gets `false` and rebuilds it.
+    fn usable<T>(&self, e: &Entry<T>) -> bool {
+        if e.generation != self.generation.load(Ordering::SeqCst) {
+            return false;
+        }
+        let age = e.at.elapsed();
+        if age < self.ttl {
+            return true;
+        }
+        age < MAX_STALE && e.refreshing.swap(true, Ordering::SeqCst)
+    }
+
+    /// Not invalidated and not too old (for pruning).
+    fn current<T>(&self, e: &Entry<T>) -> bool {
+        e.generation == self.generation.load(Ordering::SeqCst) && e.at.elapsed() < MAX_STALE
     }
 
     fn entry<T>(&self, value: T, generation: u64) -> Entry<T> {
@@ -80,12 +107,13 @@ impl ContentCache {
             value,
             at: Instant::now(),
             generation,
+            refreshing: AtomicBool::new(false),
         }
     }
 
     pub async fn outline(&self, state: &AppState, drafts: bool) -> Result<Arc<Outline>, ApiError> {
         let slot = &self.outlines[usize::from(drafts)];
-        if let Some(hit) = read(slot, |e| self.fresh(e)) {
+        if let Some(hit) = read(slot, |e| self.usable(e)) {
             return Ok(hit);
         }
         let generation = self.generation.load(Ordering::SeqCst);
@@ -102,7 +130,7 @@ impl ContentCache {
         drafts: bool,
     ) -> Result<Arc<TaskIndex>, ApiError> {
         let slot = &self.indexes[usize::from(drafts)];
-        if let Some(hit) = read(slot, |e| self.fresh(e)) {
+        if let Some(hit) = read(slot, |e| self.usable(e)) {
             return Ok(hit);
         }
         let generation = self.generation.load(Ordering::SeqCst);
@@ -122,7 +150,7 @@ impl ContentCache {
     ) -> Result<Bytes, ApiError> {
         {
             let map = self.lessons.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(e) = map.get(&(id, drafts)).filter(|e| self.fresh(e)) {
+            if let Some(e) = map.get(&(id, drafts)).filter(|e| self.usable(e)) {
                 return Ok(e.value.clone());
             }
         }
@@ -133,7 +161,7 @@ impl ContentCache {
             serde_json::to_vec(&LessonPayload::from(&view)).map_err(ApiError::internal)?,
         );
         let mut map = self.lessons.write().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, e| self.fresh(e));
+        map.retain(|_, e| self.current(e));
         map.insert((id, drafts), self.entry(bytes.clone(), generation));
         Ok(bytes)
     }
