@@ -12,7 +12,11 @@ fn metadata() -> serde_json::Value {
         .current_dir(campus_tests::workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
 }
 
@@ -28,7 +32,12 @@ fn layer(name: &str) -> Option<u8> {
 
 /// Normal (non-dev, non-build) dependencies of each workspace package, by name.
 fn workspace_deps(meta: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
-    let members: Vec<&str> = meta["workspace_members"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let members: Vec<&str> = meta["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     meta["packages"]
         .as_array()
         .unwrap()
@@ -51,15 +60,35 @@ fn workspace_deps(meta: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
 fn transitive(meta: &serde_json::Value, root: &str) -> Vec<String> {
     let resolve = &meta["resolve"]["nodes"];
     let name_of = |id: &str| {
-        meta["packages"].as_array().unwrap().iter().find(|p| p["id"] == id).map(|p| p["name"].as_str().unwrap().to_string())
+        meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| p["name"].as_str().unwrap().to_string())
     };
-    let root_id = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == root).unwrap()["id"].clone();
+    let root_id = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == root)
+        .unwrap()["id"]
+        .clone();
     let mut seen = vec![root_id.as_str().unwrap().to_string()];
     let mut i = 0;
     while i < seen.len() {
-        let node = resolve.as_array().unwrap().iter().find(|n| n["id"] == seen[i].as_str()).unwrap();
+        let node = resolve
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == seen[i].as_str())
+            .unwrap();
         for d in node["deps"].as_array().unwrap() {
-            let normal = d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            let normal = d["dep_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"].is_null());
             let id = d["pkg"].as_str().unwrap().to_string();
             if normal && !seen.contains(&id) {
                 seen.push(id);
@@ -77,7 +106,9 @@ fn violations(deps: &BTreeMap<String, Vec<String>>) -> Vec<String> {
         let Some(mine) = layer(krate) else { continue };
         for d in list {
             if layer(d).is_some_and(|theirs| theirs >= mine) {
-                out.push(format!("{krate} depends on {d}: the crate graph must point downward"));
+                out.push(format!(
+                    "{krate} depends on {d}: the crate graph must point downward"
+                ));
             }
         }
     }
@@ -88,7 +119,10 @@ fn violations(deps: &BTreeMap<String, Vec<String>>) -> Vec<String> {
 fn campus_crates_depend_only_downward() {
     let meta = metadata();
     let deps = workspace_deps(&meta);
-    assert!(deps.contains_key("domain") && deps.contains_key("api"), "workspace lost a crate: {deps:?}");
+    assert!(
+        deps.contains_key("domain") && deps.contains_key("api"),
+        "workspace lost a crate: {deps:?}"
+    );
     assert_eq!(violations(&deps), Vec::<String>::new());
 }
 
@@ -96,8 +130,22 @@ fn campus_crates_depend_only_downward() {
 fn domain_pulls_in_no_io_crate_even_indirectly() {
     let meta = metadata();
     let all = transitive(&meta, "domain");
-    for banned in ["diesel", "actix-web", "bollard", "reqwest", "teloxide", "deadpool-redis", "redis", "r2d2", "tokio", "hyper"] {
-        assert!(!all.iter().any(|n| n == banned), "domain depends (maybe indirectly) on {banned}");
+    for banned in [
+        "diesel",
+        "actix-web",
+        "bollard",
+        "reqwest",
+        "teloxide",
+        "deadpool-redis",
+        "redis",
+        "r2d2",
+        "tokio",
+        "hyper",
+    ] {
+        assert!(
+            !all.iter().any(|n| n == banned),
+            "domain depends (maybe indirectly) on {banned}"
+        );
     }
 }
 

@@ -26,7 +26,11 @@ pub fn task_stats(attempts: &[Attempt]) -> TaskStats {
     let mut to_pass: Vec<f64> = Vec::new();
     for list in by_user.values_mut() {
         list.sort_by_key(|a| a.created_at);
-        if let Some(i) = list.iter().position(|a| a.report.as_ref().is_some_and(|r| r.verdict == Verdict::Accepted)) {
+        if let Some(i) = list.iter().position(|a| {
+            a.report
+                .as_ref()
+                .is_some_and(|r| r.verdict == Verdict::Accepted)
+        }) {
             to_pass.push((i + 1) as f64);
         }
     }
@@ -36,7 +40,10 @@ pub fn task_stats(attempts: &[Attempt]) -> TaskStats {
             *failed.entry(t.name.as_str()).or_default() += 1;
         }
     }
-    let mut most_failed: Vec<(String, u64)> = failed.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut most_failed: Vec<(String, u64)> = failed
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     most_failed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     most_failed.truncate(10);
     let tried = by_user.len() as u64;
@@ -45,7 +52,11 @@ pub fn task_stats(attempts: &[Attempt]) -> TaskStats {
         attempts: attempts.len() as u64,
         students_tried: tried,
         students_passed: passed,
-        pass_rate: if tried == 0 { 0.0 } else { passed as f64 / tried as f64 },
+        pass_rate: if tried == 0 {
+            0.0
+        } else {
+            passed as f64 / tried as f64
+        },
         median_attempts_to_pass: median(&mut to_pass),
         most_failed_tests: most_failed,
     }
@@ -57,7 +68,11 @@ fn median(xs: &mut [f64]) -> Option<f64> {
     }
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
-    Some(if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
 }
 
 #[cfg(test)]

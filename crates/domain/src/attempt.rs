@@ -16,9 +16,13 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum AttemptInput {
-    Code { code: String },
+    Code {
+        code: String,
+    },
     /// For each question, the indexes of the chosen options.
-    Quiz { answers: Vec<Vec<u32>> },
+    Quiz {
+        answers: Vec<Vec<u32>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +74,9 @@ impl Page {
         if limit == 0 || limit > Self::MAX_LIMIT {
             return Err(crate::FieldError::new("limit", "must be between 1 and 100"));
         }
-        Ok(Self { limit, offset: offset.unwrap_or(0) })
+        Ok(Self {
+            limit,
+            offset: offset.unwrap_or(0),
+        })
     }
 }

@@ -10,8 +10,15 @@ pub struct Slug(String);
 
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let ok_chars = raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if raw.is_empty() || raw.len() > 80 || !ok_chars || raw.starts_with('-') || raw.ends_with('-') {
+        let ok_chars = raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if raw.is_empty()
+            || raw.len() > 80
+            || !ok_chars
+            || raw.starts_with('-')
+            || raw.ends_with('-')
+        {
             return Err(FieldError::new(
                 "slug",
                 "must be 1 to 80 characters of a-z, 0-9 and '-', not starting or ending with '-'",
@@ -96,8 +103,14 @@ mod tests {
 
     #[test]
     fn slug_from_title_is_url_safe() {
-        assert_eq!(Slug::from_title("Hello, World!").unwrap().as_str(), "hello-world");
-        assert_eq!(Slug::from_title("HumanEval/12").unwrap().as_str(), "humaneval-12");
+        assert_eq!(
+            Slug::from_title("Hello, World!").unwrap().as_str(),
+            "hello-world"
+        );
+        assert_eq!(
+            Slug::from_title("HumanEval/12").unwrap().as_str(),
+            "humaneval-12"
+        );
         assert!(Slug::from_title("!!!").is_none());
     }
 

@@ -95,7 +95,11 @@ impl Course {
     }
 
     pub fn task_count(&self) -> usize {
-        self.topics.iter().flat_map(|t| &t.lessons).map(|l| l.tasks.len()).sum()
+        self.topics
+            .iter()
+            .flat_map(|t| &t.lessons)
+            .map(|l| l.tasks.len())
+            .sum()
     }
 }
 
@@ -107,12 +111,21 @@ fn check_item<'a>(
     errs: &mut Vec<FieldError>,
 ) {
     if let Err(e) = Slug::parse(slug) {
-        errs.push(FieldError::new(format!("{path}.slug"), format!("{slug:?} {}", e.message)));
+        errs.push(FieldError::new(
+            format!("{path}.slug"),
+            format!("{slug:?} {}", e.message),
+        ));
     } else if !seen.insert(slug) {
-        errs.push(FieldError::new(format!("{path}.slug"), format!("{slug:?} is used twice under one parent")));
+        errs.push(FieldError::new(
+            format!("{path}.slug"),
+            format!("{slug:?} is used twice under one parent"),
+        ));
     }
     if let Err(e) = check_title(title) {
-        errs.push(FieldError::new(format!("{path}.title"), format!("({slug:?}) {}", e.message)));
+        errs.push(FieldError::new(
+            format!("{path}.title"),
+            format!("({slug:?}) {}", e.message),
+        ));
     }
 }
 
@@ -141,15 +154,23 @@ impl HumanEvalProblem {
             title: self.task_id.clone(),
             published: true,
             data: TaskData::Code(CodeTask {
-                statement: format!("Complete the function `{}`.\n\n```python\n{}```\n", self.entry_point, self.prompt),
+                statement: format!(
+                    "Complete the function `{}`.\n\n```python\n{}```\n",
+                    self.entry_point, self.prompt
+                ),
                 starter_code: self.prompt.clone(),
-                limits: Limits { time_ms: 5_000, ..Limits::default() },
+                limits: Limits {
+                    time_ms: 5_000,
+                    ..Limits::default()
+                },
                 entry_point: Some(self.entry_point.clone()),
                 tests: vec![TestCase {
                     name: "check".into(),
                     hidden: false,
                     weight: 1,
-                    body: TestBody::Assert(AssertTest { code: format!("{}\n\ncheck({})\n", self.test, self.entry_point) }),
+                    body: TestBody::Assert(AssertTest {
+                        code: format!("{}\n\ncheck({})\n", self.test, self.entry_point),
+                    }),
                 }],
                 reference_solution: Some(format!("{}{}", self.prompt, self.canonical_solution)),
             }),
@@ -161,7 +182,11 @@ impl HumanEvalProblem {
 /// lines of `HumanEval.jsonl`. Errors name the line.
 pub fn humaneval_course(jsonl: &str) -> Result<Course, FieldError> {
     let mut lessons = Vec::new();
-    for (i, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let p: HumanEvalProblem = serde_json::from_str(line)
             .map_err(|e| FieldError::new(format!("line {}", i + 1), e.to_string()))?;
         let task = p.to_course_task();
@@ -198,8 +223,12 @@ mod tests {
         c.validate().unwrap();
         let t = &c.topics[0].lessons[0].tasks[0];
         assert_eq!(t.slug, "humaneval-0");
-        let TaskData::Code(code) = &t.data else { panic!("not code") };
-        let TestBody::Assert(a) = &code.tests[0].body else { panic!("not assert") };
+        let TaskData::Code(code) = &t.data else {
+            panic!("not code")
+        };
+        let TestBody::Assert(a) = &code.tests[0].body else {
+            panic!("not assert")
+        };
         assert!(a.code.ends_with("check(f)\n"));
     }
 
@@ -211,7 +240,10 @@ mod tests {
         }
         let errs = c.validate().unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].field, "topics[0].lessons[0].tasks[0].data.limits.timeMs");
+        assert_eq!(
+            errs[0].field,
+            "topics[0].lessons[0].tasks[0].data.limits.timeMs"
+        );
         assert!(errs[0].message.contains("humaneval-0"));
     }
 

@@ -11,7 +11,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The same error, one level deeper: `prefix.field`.
@@ -23,7 +26,10 @@ impl FieldError {
         } else {
             format!("{prefix}.{}", self.field)
         };
-        Self { field, message: self.message }
+        Self {
+            field,
+            message: self.message,
+        }
     }
 }
 

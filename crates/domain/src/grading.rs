@@ -80,33 +80,44 @@ pub fn weighted_score(tests: &[TestOutcome]) -> f64 {
     if total == 0 {
         return 0.0;
     }
-    let passed: u64 = tests.iter().filter(|t| t.passed).map(|t| u64::from(t.weight)).sum();
+    let passed: u64 = tests
+        .iter()
+        .filter(|t| t.passed)
+        .map(|t| u64::from(t.weight))
+        .sum();
     passed as f64 / total as f64
 }
 
 /// The overall verdict: accepted when every test passed, else the first failing test's verdict.
 pub fn overall_verdict(tests: &[TestOutcome]) -> Verdict {
-    tests.iter().find(|t| !t.passed).map_or(Verdict::Accepted, |t| t.verdict)
+    tests
+        .iter()
+        .find(|t| !t.passed)
+        .map_or(Verdict::Accepted, |t| t.verdict)
 }
 
 /// Compares program output with the expected output. Shared by the harness's spec and tests.
 pub fn outputs_match(checker: Checker, expected: &str, actual: &str) -> bool {
     match checker {
         Checker::Exact => expected == actual,
-        Checker::Lines => {
-            norm_lines(expected) == norm_lines(actual)
-        }
+        Checker::Lines => norm_lines(expected) == norm_lines(actual),
         Checker::Tokens => expected.split_whitespace().eq(actual.split_whitespace()),
         Checker::Float { abs, rel } => {
-            let (e, a): (Vec<&str>, Vec<&str>) =
-                (expected.split_whitespace().collect(), actual.split_whitespace().collect());
+            let (e, a): (Vec<&str>, Vec<&str>) = (
+                expected.split_whitespace().collect(),
+                actual.split_whitespace().collect(),
+            );
             e.len() == a.len()
-                && e.iter().zip(&a).all(|(x, y)| match (x.parse::<f64>(), y.parse::<f64>()) {
-                    (Ok(x), Ok(y)) => {
-                        (x - y).abs() <= abs || (x - y).abs() <= rel * x.abs().max(y.abs()) || x == y
-                    }
-                    _ => x == y,
-                })
+                && e.iter()
+                    .zip(&a)
+                    .all(|(x, y)| match (x.parse::<f64>(), y.parse::<f64>()) {
+                        (Ok(x), Ok(y)) => {
+                            (x - y).abs() <= abs
+                                || (x - y).abs() <= rel * x.abs().max(y.abs())
+                                || x == y
+                        }
+                        _ => x == y,
+                    })
         }
     }
 }
@@ -147,13 +158,37 @@ mod tests {
         assert!(outputs_match(Checker::Lines, "3\n", "3   \n\n"));
         assert!(!outputs_match(Checker::Exact, "3\n", "3"));
         assert!(outputs_match(Checker::Tokens, "1 2\n3", "1\n2 3\n"));
-        assert!(outputs_match(Checker::Float { abs: 1e-6, rel: 0.0 }, "0.3333333", "0.33333333"));
-        assert!(!outputs_match(Checker::Float { abs: 1e-9, rel: 1e-9 }, "1.0", "1.1"));
-        assert!(!outputs_match(Checker::Float { abs: 1e-6, rel: 0.0 }, "1 2", "1"));
+        assert!(outputs_match(
+            Checker::Float {
+                abs: 1e-6,
+                rel: 0.0
+            },
+            "0.3333333",
+            "0.33333333"
+        ));
+        assert!(!outputs_match(
+            Checker::Float {
+                abs: 1e-9,
+                rel: 1e-9
+            },
+            "1.0",
+            "1.1"
+        ));
+        assert!(!outputs_match(
+            Checker::Float {
+                abs: 1e-6,
+                rel: 0.0
+            },
+            "1 2",
+            "1"
+        ));
     }
 
     #[test]
     fn verdict_spelling_is_snake_case() {
-        assert_eq!(serde_json::to_string(&Verdict::WrongAnswer).unwrap(), "\"wrong_answer\"");
+        assert_eq!(
+            serde_json::to_string(&Verdict::WrongAnswer).unwrap(),
+            "\"wrong_answer\""
+        );
     }
 }

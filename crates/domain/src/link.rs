@@ -23,7 +23,9 @@ pub struct LinkCode {
 /// A new random code and the record to store for it.
 pub fn new_link_code(user_id: Uuid, now: Timestamp) -> (String, LinkCode) {
     let mut rng = rand::thread_rng();
-    let code: String = (0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    let code: String = (0..CODE_LEN)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
     let record = LinkCode {
         code_hash: hash_code(&code),
         user_id,
@@ -36,7 +38,11 @@ pub fn new_link_code(user_id: Uuid, now: Timestamp) -> (String, LinkCode) {
 
 /// Normalizes what a user typed (case, spaces) and hashes it.
 pub fn hash_code(typed: &str) -> String {
-    let norm: String = typed.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+    let norm: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect();
     hex::encode(Sha256::digest(norm.as_bytes()))
 }
 

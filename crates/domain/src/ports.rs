@@ -26,7 +26,12 @@ pub trait UserRepo: Send + Sync {
     fn user_by_telegram_id(&self, telegram_user_id: i64) -> Result<Option<User>, RepoError>;
     fn set_role(&self, id: Uuid, role: Role, now: Timestamp) -> Result<User, RepoError>;
     /// `Conflict` when another account holds that Telegram id.
-    fn set_telegram_id(&self, id: Uuid, telegram_user_id: Option<i64>, now: Timestamp) -> Result<User, RepoError>;
+    fn set_telegram_id(
+        &self,
+        id: Uuid,
+        telegram_user_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<User, RepoError>;
     fn list_users(&self, page: Page) -> Result<Vec<User>, RepoError>;
     fn count_users(&self) -> Result<u64, RepoError>;
 }
@@ -36,7 +41,12 @@ pub trait TokenRepo: Send + Sync {
     fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, RepoError>;
     /// In one transaction: if `old_hash` is neither rotated nor revoked, mark it rotated and
     /// insert `next`, returning true. Otherwise change nothing and return false (a reuse).
-    fn rotate_refresh_token(&self, old_hash: &str, next: &RefreshToken, now: Timestamp) -> Result<bool, RepoError>;
+    fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        next: &RefreshToken,
+        now: Timestamp,
+    ) -> Result<bool, RepoError>;
     fn revoke_family(&self, family_id: Uuid, now: Timestamp) -> Result<(), RepoError>;
 }
 
@@ -67,7 +77,12 @@ pub trait ContentRepo: Send + Sync {
     fn topic(&self, id: Uuid) -> Result<Option<Topic>, RepoError>;
     /// Appends at the end; `Conflict` on a duplicate slug.
     fn insert_topic(&self, topic: &Topic) -> Result<Topic, RepoError>;
-    fn update_topic(&self, id: Uuid, patch: &ContentPatch, now: Timestamp) -> Result<Topic, RepoError>;
+    fn update_topic(
+        &self,
+        id: Uuid,
+        patch: &ContentPatch,
+        now: Timestamp,
+    ) -> Result<Topic, RepoError>;
     /// Deletes its lessons, tasks and their attempts too.
     fn delete_topic(&self, id: Uuid) -> Result<(), RepoError>;
     /// `ids` must be exactly the current topics, in the new order.
@@ -77,7 +92,12 @@ pub trait ContentRepo: Send + Sync {
     fn lessons(&self, topic_id: Uuid, include_unpublished: bool) -> Result<Vec<Lesson>, RepoError>;
     fn lesson(&self, id: Uuid) -> Result<Option<Lesson>, RepoError>;
     fn insert_lesson(&self, lesson: &Lesson) -> Result<Lesson, RepoError>;
-    fn update_lesson(&self, id: Uuid, patch: &ContentPatch, now: Timestamp) -> Result<Lesson, RepoError>;
+    fn update_lesson(
+        &self,
+        id: Uuid,
+        patch: &ContentPatch,
+        now: Timestamp,
+    ) -> Result<Lesson, RepoError>;
     fn delete_lesson(&self, id: Uuid) -> Result<(), RepoError>;
     fn reorder_lessons(&self, topic_id: Uuid, ids: &[Uuid]) -> Result<(), RepoError>;
 
@@ -104,9 +124,19 @@ pub trait AttemptRepo: Send + Sync {
     fn attempt(&self, id: Uuid) -> Result<Option<Attempt>, RepoError>;
     fn set_status(&self, id: Uuid, status: AttemptStatus, now: Timestamp) -> Result<(), RepoError>;
     /// Stores the report, sets `Done`, and records a solution if it is the first accepted one.
-    fn finish_attempt(&self, id: Uuid, report: &GradeReport, now: Timestamp) -> Result<(), RepoError>;
+    fn finish_attempt(
+        &self,
+        id: Uuid,
+        report: &GradeReport,
+        now: Timestamp,
+    ) -> Result<(), RepoError>;
     /// Newest first; optionally only one task's.
-    fn attempts_of_user(&self, user_id: Uuid, task_id: Option<Uuid>, page: Page) -> Result<Vec<Attempt>, RepoError>;
+    fn attempts_of_user(
+        &self,
+        user_id: Uuid,
+        task_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<Vec<Attempt>, RepoError>;
     fn attempts_of_task(&self, task_id: Uuid) -> Result<Vec<Attempt>, RepoError>;
     fn solutions_of_user(&self, user_id: Uuid, page: Page) -> Result<Vec<Solution>, RepoError>;
     /// Attempts left `Queued` or `Running` (by a crash), oldest first.
@@ -118,7 +148,12 @@ pub trait AttemptRepo: Send + Sync {
 pub trait SessionRepo: Send + Sync {
     fn insert_session(&self, session: &SavedSession) -> Result<(), RepoError>;
     fn session(&self, id: Uuid) -> Result<Option<SavedSession>, RepoError>;
-    fn update_session(&self, id: Uuid, state: &serde_json::Value, now: Timestamp) -> Result<SavedSession, RepoError>;
+    fn update_session(
+        &self,
+        id: Uuid,
+        state: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<SavedSession, RepoError>;
     fn delete_session(&self, id: Uuid) -> Result<(), RepoError>;
 }
 
@@ -126,7 +161,8 @@ pub trait LinkRepo: Send + Sync {
     fn insert_link_code(&self, code: &LinkCode) -> Result<(), RepoError>;
     /// In one transaction: if the code exists, is unused and unexpired, mark it used and return
     /// its user. Otherwise `None`.
-    fn consume_link_code(&self, code_hash: &str, now: Timestamp) -> Result<Option<Uuid>, RepoError>;
+    fn consume_link_code(&self, code_hash: &str, now: Timestamp)
+        -> Result<Option<Uuid>, RepoError>;
 }
 
 /// Migrations and liveness, for `/ready` and the CLI.

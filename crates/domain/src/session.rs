@@ -18,7 +18,9 @@ pub struct SavedSession {
 
 /// Checks the size cap. `Err` carries the size for a 413 message.
 pub fn check_state_size(state: &serde_json::Value) -> Result<(), usize> {
-    let n = serde_json::to_vec(state).map(|v| v.len()).unwrap_or(usize::MAX);
+    let n = serde_json::to_vec(state)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if n > MAX_SESSION_BYTES {
         Err(n)
     } else {

@@ -100,7 +100,11 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { time_ms: 2_000, memory_mb: 128, output_kb: 64 }
+        Self {
+            time_ms: 2_000,
+            memory_mb: 128,
+            output_kb: 64,
+        }
     }
 }
 
@@ -203,7 +207,11 @@ impl TaskData {
                 questions: q
                     .questions
                     .iter()
-                    .map(|qq| QuizQuestion { correct: Vec::new(), explanation: None, ..qq.clone() })
+                    .map(|qq| QuizQuestion {
+                        correct: Vec::new(),
+                        explanation: None,
+                        ..qq.clone()
+                    })
                     .collect(),
             }),
             TaskData::Code(c) => TaskData::Code(CodeTask {
@@ -217,7 +225,10 @@ impl TaskData {
 
 fn validate_quiz(q: &QuizTask, errs: &mut Vec<FieldError>) {
     if q.questions.is_empty() {
-        errs.push(FieldError::new("questions", "must hold at least one question"));
+        errs.push(FieldError::new(
+            "questions",
+            "must hold at least one question",
+        ));
     }
     for (i, qq) in q.questions.iter().enumerate() {
         let at = |f: &str| format!("questions[{i}].{f}");
@@ -225,20 +236,31 @@ fn validate_quiz(q: &QuizTask, errs: &mut Vec<FieldError>) {
             errs.push(FieldError::new(at("prompt"), "must not be empty"));
         }
         if qq.options.len() < 2 {
-            errs.push(FieldError::new(at("options"), "must hold at least two options"));
+            errs.push(FieldError::new(
+                at("options"),
+                "must hold at least two options",
+            ));
         }
         if qq.correct.is_empty() {
-            errs.push(FieldError::new(at("correct"), "must name at least one right option"));
+            errs.push(FieldError::new(
+                at("correct"),
+                "must name at least one right option",
+            ));
         }
         if qq.correct.iter().any(|&c| c as usize >= qq.options.len()) {
-            errs.push(FieldError::new(at("correct"), "names an option that does not exist"));
+            errs.push(FieldError::new(
+                at("correct"),
+                "names an option that does not exist",
+            ));
         }
     }
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -252,18 +274,33 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
     if c.starter_code.len() > MAX_CODE_BYTES {
         errs.push(FieldError::new("starterCode", "is larger than 64 KiB"));
     }
-    if c.reference_solution.as_ref().is_some_and(|s| s.len() > MAX_CODE_BYTES) {
-        errs.push(FieldError::new("referenceSolution", "is larger than 64 KiB"));
+    if c.reference_solution
+        .as_ref()
+        .is_some_and(|s| s.len() > MAX_CODE_BYTES)
+    {
+        errs.push(FieldError::new(
+            "referenceSolution",
+            "is larger than 64 KiB",
+        ));
     }
     let l = c.limits;
     if !Limits::TIME_MS.contains(&l.time_ms) {
-        errs.push(FieldError::new("limits.timeMs", "must be between 100 and 20000"));
+        errs.push(FieldError::new(
+            "limits.timeMs",
+            "must be between 100 and 20000",
+        ));
     }
     if !Limits::MEMORY_MB.contains(&l.memory_mb) {
-        errs.push(FieldError::new("limits.memoryMb", "must be between 32 and 1024"));
+        errs.push(FieldError::new(
+            "limits.memoryMb",
+            "must be between 32 and 1024",
+        ));
     }
     if !Limits::OUTPUT_KB.contains(&l.output_kb) {
-        errs.push(FieldError::new("limits.outputKb", "must be between 1 and 4096"));
+        errs.push(FieldError::new(
+            "limits.outputKb",
+            "must be between 1 and 4096",
+        ));
     }
     if let Some(ep) = &c.entry_point {
         if !is_identifier(ep) {
@@ -282,7 +319,10 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
         if t.name.trim().is_empty() || t.name.len() > 200 {
             errs.push(FieldError::new(at("name"), "must be 1 to 200 characters"));
         } else if !names.insert(t.name.as_str()) {
-            errs.push(FieldError::new(at("name"), "is used by another test of this task"));
+            errs.push(FieldError::new(
+                at("name"),
+                "is used by another test of this task",
+            ));
         }
         if t.weight == 0 || t.weight > 1000 {
             errs.push(FieldError::new(at("weight"), "must be between 1 and 1000"));
@@ -290,7 +330,10 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
         match &t.body {
             TestBody::Io(io) => {
                 if io.stdin.len() > MAX_TEXT_BYTES || io.expected.len() > MAX_TEXT_BYTES {
-                    errs.push(FieldError::new(at("body.io"), "stdin and expected must each be at most 256 KiB"));
+                    errs.push(FieldError::new(
+                        at("body.io"),
+                        "stdin and expected must each be at most 256 KiB",
+                    ));
                 }
                 if let Checker::Float { abs, rel } = io.checker {
                     if !(abs.is_finite() && rel.is_finite() && abs >= 0.0 && rel >= 0.0) {
@@ -303,10 +346,16 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
             }
             TestBody::Assert(a) => {
                 if c.entry_point.is_none() {
-                    errs.push(FieldError::new("entryPoint", "is required by assert-style tests"));
+                    errs.push(FieldError::new(
+                        "entryPoint",
+                        "is required by assert-style tests",
+                    ));
                 }
                 if a.code.trim().is_empty() || a.code.len() > MAX_TEXT_BYTES {
-                    errs.push(FieldError::new(at("body.assert.code"), "must be 1 byte to 256 KiB"));
+                    errs.push(FieldError::new(
+                        at("body.assert.code"),
+                        "must be 1 byte to 256 KiB",
+                    ));
                 }
             }
         }
@@ -327,7 +376,11 @@ mod tests {
                 name: "sample".into(),
                 hidden: false,
                 weight: 1,
-                body: TestBody::Io(IoTest { stdin: "1 2\n".into(), expected: "3\n".into(), checker: Checker::Lines }),
+                body: TestBody::Io(IoTest {
+                    stdin: "1 2\n".into(),
+                    expected: "3\n".into(),
+                    checker: Checker::Lines,
+                }),
             }],
             reference_solution: Some("print(sum(map(int, input().split())))".into()),
         }
@@ -356,7 +409,9 @@ mod tests {
     #[test]
     fn assert_tests_need_an_entry_point_and_errors_name_the_field() {
         let mut c = code_task();
-        c.tests[0].body = TestBody::Assert(AssertTest { code: "assert f(1) == 2".into() });
+        c.tests[0].body = TestBody::Assert(AssertTest {
+            code: "assert f(1) == 2".into(),
+        });
         c.tests[0].weight = 0;
         let errs = TaskData::Code(c).validate().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
@@ -367,9 +422,15 @@ mod tests {
     #[test]
     fn public_view_hides_hidden_tests_solution_and_quiz_answers() {
         let mut c = code_task();
-        c.tests.push(TestCase { name: "secret".into(), hidden: true, ..c.tests[0].clone() });
+        c.tests.push(TestCase {
+            name: "secret".into(),
+            hidden: true,
+            ..c.tests[0].clone()
+        });
         let view = TaskData::Code(c).public_view();
-        let TaskData::Code(v) = view else { panic!("kind changed") };
+        let TaskData::Code(v) = view else {
+            panic!("kind changed")
+        };
         assert_eq!(v.tests.len(), 1);
         assert!(v.reference_solution.is_none());
 
@@ -381,7 +442,9 @@ mod tests {
                 explanation: Some("arithmetic".into()),
             }],
         });
-        let TaskData::Quiz(v) = q.public_view() else { panic!("kind changed") };
+        let TaskData::Quiz(v) = q.public_view() else {
+            panic!("kind changed")
+        };
         assert!(v.questions[0].correct.is_empty());
         assert!(v.questions[0].explanation.is_none());
     }

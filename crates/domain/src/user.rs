@@ -36,10 +36,17 @@ impl Username {
         if raw.len() < Self::MIN || raw.len() > Self::MAX {
             return err("must be 3 to 32 characters long");
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return err("may contain only ASCII letters, digits, '_', '.' and '-'");
         }
-        if !raw.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        if !raw
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
             return err("must start with a letter or a digit");
         }
         Ok(Self(raw.to_string()))
@@ -72,10 +79,16 @@ impl Password {
     pub fn parse(raw: String) -> Result<Self, FieldError> {
         let n = raw.chars().count();
         if n < Self::MIN {
-            return Err(FieldError::new("password", "must be at least 8 characters long"));
+            return Err(FieldError::new(
+                "password",
+                "must be at least 8 characters long",
+            ));
         }
         if n > Self::MAX {
-            return Err(FieldError::new("password", "must be at most 256 characters long"));
+            return Err(FieldError::new(
+                "password",
+                "must be at most 256 characters long",
+            ));
         }
         Ok(Self(raw))
     }

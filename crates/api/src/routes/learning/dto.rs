@@ -12,7 +12,7 @@ use domain::{
         reading::{lesson_link, LessonView, NavLink},
     },
     session::SavedSession,
-    task::{Limits, Task},
+    task::{Limits, Task, TaskKind},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -292,7 +292,8 @@ pub struct AttemptDto {
     /// `queued`, `running` or `done`.
     pub status: String,
     /// `code` or `quiz`.
-    pub kind: String,
+    #[schema(value_type = String, example = "code")]
+    pub kind: TaskKind,
     pub code: Option<String>,
     pub answers: Option<Vec<Vec<u32>>>,
     /// The overall verdict once `done`.
@@ -307,15 +308,15 @@ pub struct AttemptDto {
 impl From<&Attempt> for AttemptDto {
     fn from(a: &Attempt) -> Self {
         let (kind, code, answers) = match &a.input {
-            AttemptInput::Code { code } => ("code", Some(code.clone()), None),
-            AttemptInput::Quiz { answers } => ("quiz", None, Some(answers.clone())),
+            AttemptInput::Code { code } => (TaskKind::Code, Some(code.clone()), None),
+            AttemptInput::Quiz { answers } => (TaskKind::Quiz, None, Some(answers.clone())),
         };
         Self {
             id: a.id,
             task_id: a.task_id,
             user_id: a.user_id,
             status: a.status.to_string(),
-            kind: kind.into(),
+            kind,
             code,
             answers,
             verdict: a.report.as_ref().map(|r| r.verdict.to_string()),
