@@ -28,8 +28,13 @@ where
     let filter = EnvFilter::try_new(directive).map_err(|e| format!("RUST_LOG: {e}"))?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match config.log_format {
+        // Colour only for a person at a terminal: piped or redirected logs stay greppable.
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(writer),
+            )
             .try_init(),
         LogFormat::Json => registry
             .with(
