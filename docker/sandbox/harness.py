@@ -18,15 +18,26 @@ Why the results cannot be forged by the program under test (which runs with the 
 - a child that kills this process only ends the run without a final frame, which the Rust side
   never accepts.
 After every test, kill(-1, SIGKILL) ends every process of the container except this one and init,
-so nothing a test started (double-forked daemons included) survives into the next test.
+and /tmp is emptied, so nothing a test started or wrote (double-forked daemons included) survives
+into the next test. Visible tests run before hidden ones, so whatever a hidden test could still
+leave behind (System V IPC objects, say) can only reach tests that report pass or fail.
+
+Failures that are ours, not the program's, are `internal_error` results, never a verdict against
+the student: a test that does not compile, a test the harness cannot run, a runner that fails
+before the program starts. Their messages name the kind of failure, never this file's source
+lines or paths (the location goes in a separate `detail` field, which the Rust side only logs).
+A failure before the nonce is known (an unreadable job) exits with EXIT_INTERNAL, which the Rust
+side tells apart from a harness killed by the program (SIGKILL, exit 137).
 """
 
+import errno
 import fcntl
 import json
 import os
 import re
 import resource
 import selectors
+import shutil
 import signal
 import sys
 import time
@@ -51,6 +62,13 @@ STDERR_TAIL = 4096
 STARTUP_ALLOWANCE_S = 2.0
 REPORT_CHARS = 4096
 EXIT_INTERNAL = 70
+# fork() may fail for a moment after a test: the processes kill(-1) ended still count against the
+# cgroup's pids limit until init has reaped them.
+FORK_RETRY_S = 2.0
+
+
+class InternalFailure(Exception):
+    """A test cannot be graded for a reason that is ours (or the teacher's), not the program's."""
 
 # Rust's `char::is_whitespace` (Unicode White_Space), so the checkers agree with
 # `domain::grading::outputs_match` character for character.
@@ -101,7 +119,7 @@ def outputs_match(checker, expected, actual):
             if not (d <= tol_abs or d <= tol_rel * max(abs(fx), abs(fy)) or fx == fy):
                 return False
         return True
-    raise ValueError("unknown checker " + repr(kind))
+    raise InternalFailure("has an unknown checker")
 
 
 def _no_dump():
@@ -145,6 +163,78 @@ def _kill_everything_else():
             return
 
 
+def _empty_tmp():
+    """Removes everything a test left in /tmp (the only writable place), so the next test starts clean."""
+
+    def writable_and_retry(func, path, _exc):
+        # A program may leave a directory without write permission (same uid: we may change it).
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+        except OSError:
+            pass
+
+    try:
+        entries = os.listdir("/tmp")
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join("/tmp", name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=writable_and_retry)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _after_test():
+    _kill_everything_else()
+    _empty_tmp()
+
+
+def _where(exc):
+    """Where in the harness an exception came from, for the operators' log only."""
+    tb, last = exc.__traceback__, None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return type(exc).__name__
+    return "%s at %s:%d" % (type(exc).__name__, os.path.basename(last.tb_frame.f_code.co_filename), last.tb_lineno)
+
+
+def internal_result(message, detail=None):
+    result = {"type": "test", "verdict": "internal_error", "timeMs": 0, "message": message}
+    if detail:
+        result["detail"] = detail
+    return result
+
+
+def _compile_error(source, filename):
+    """None when `source` compiles, else a short description without the source text."""
+    try:
+        compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        return "%s at line %s" % (type(e).__name__, e.lineno) if e.lineno else type(e).__name__
+    except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+        return type(e).__name__
+    return None
+
+
+def _fork():
+    deadline = time.monotonic() + FORK_RETRY_S
+    while True:
+        try:
+            return os.fork()
+        except OSError as e:
+            if e.errno != errno.EAGAIN or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Frames:
     def __init__(self, nonce):
         self.prefix = nonce.encode("ascii") + b" "
@@ -184,7 +274,34 @@ def _tail(data):
     return "\n".join(lines)[-REPORT_CHARS:]
 
 
+def _check_test(test):
+    """Raises InternalFailure when the test itself is broken (the teacher's fault, not the program's)."""
+    if not isinstance(test, dict):
+        raise InternalFailure("is not a test the harness understands")
+    mode = test.get("kind")
+    if mode == "assert":
+        if not isinstance(test.get("code"), str):
+            raise InternalFailure("has no test code")
+        error = _compile_error(test["code"], "test.py")
+        if error is not None:
+            raise InternalFailure("does not compile: " + error)
+    elif mode == "io":
+        if not isinstance(test.get("stdin", ""), str) or not isinstance(test.get("expected"), str):
+            raise InternalFailure("has no input or expected output")
+        checker = test.get("checker") or {"type": "lines"}
+        # Runs the checker once on a known pair, so a bad checker fails here, before the program.
+        try:
+            outputs_match(checker, "0", "0")
+        except InternalFailure:
+            raise
+        except Exception:
+            raise InternalFailure("has an invalid checker") from None
+    else:
+        raise InternalFailure("is of an unknown kind")
+
+
 def run_test(job, test):
+    _check_test(test)
     limits = job["limits"]
     time_s = limits["timeMs"] / 1000.0
     cap = limits["outputKb"] * 1024
@@ -203,7 +320,7 @@ def run_test(job, test):
     oom_before = _oom_kills()
     started = time.monotonic()
     # posix_spawn-style start: the child gets exactly fds 0-4, a clean environment and a new session.
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:  # pragma: child
         try:
             os.setsid()
@@ -279,12 +396,12 @@ def run_test(job, test):
         if waited == pid:
             exit_status = st
     elapsed_ms = int((time.monotonic() - (ready_at or started)) * 1000)
-    # Whatever happened, nothing the test started lives on.
+    # Whatever happened, nothing the test started lives on, and nothing it wrote stays.
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
-    _kill_everything_else()
+    _after_test()
     if exit_status is None:
         _, exit_status = os.waitpid(pid, 0)
     # Drain what the pipes still hold (the writers are dead now), within the caps.
@@ -311,11 +428,25 @@ def run_test(job, test):
     return classify(test, verdict, exit_status, bytes(out), bytes(err_tail), bytes(status), oom_before, elapsed_ms, cap, token)
 
 
+def _not_started(verdict, exit_status, status):
+    """Why the runner failed before the program started; nothing of the student's had run yet."""
+    if status.startswith(b"internal "):
+        # Written by runner.py before "ready": the exception's type name, nothing else.
+        name = status[len(b"internal ") :].split(b"\n")[0][:64].decode("ascii", "replace")
+        return "could not be run: the test runner failed before the program started (%s)" % name
+    if verdict == "time_limit":
+        return "could not be run: the test's interpreter did not start within %g s" % STARTUP_ALLOWANCE_S
+    if exit_status is not None and os.WIFSIGNALED(exit_status):
+        return "could not be run: the test runner was killed by %s before the program started" % _signal_name(os.WTERMSIG(exit_status))
+    code = os.WEXITSTATUS(exit_status) if exit_status is not None else -1
+    return "could not be run: the test runner ended before the program started (exit code %d)" % code
+
+
 def classify(test, verdict, exit_status, out, err_tail, status, oom_before, elapsed_ms, cap, token):
+    if not status.startswith(b"ready\n"):
+        return internal_result(_not_started(verdict, exit_status, status))
     result = {"type": "test", "timeMs": elapsed_ms}
-    status_text = status.decode("utf-8", "replace")
-    if status_text.startswith("ready\n"):
-        status_text = status_text[len("ready\n") :]
+    status_text = status[len(b"ready\n") :].decode("utf-8", "replace")
     actual = out[:cap].decode("utf-8", "replace")
     stderr = _tail(err_tail)
     oom = _oom_kills() > oom_before or status_text.startswith("memory")
@@ -368,28 +499,58 @@ def syntax_check(code):
     return None
 
 
+def _is_hidden(test):
+    return isinstance(test, dict) and test.get("hidden") is True
+
+
+def run_tests(job, frames):
+    tests = job["tests"]
+    # Visible tests first: nothing a hidden test leaves behind can show in a visible test's report.
+    for index in sorted(range(len(tests)), key=lambda i: _is_hidden(tests[i])):
+        try:
+            result = run_test(job, tests[index])
+        except InternalFailure as e:
+            result = internal_result(str(e))
+        except Exception as e:  # our fault, for this test only: say so, and go on with the next
+            _after_test()
+            result = internal_result("could not be run: the grading harness failed (%s)" % type(e).__name__, _where(e))
+        result["index"] = index
+        frames.emit(result)
+
+
+def _die_before_frames():
+    # No nonce, so no frame the Rust side would trust: the exit code says it was us. Nothing of
+    # the job (or of this file) goes to stderr.
+    try:
+        os.write(2, b"campus harness: the job could not be read\n")
+    finally:
+        os._exit(EXIT_INTERNAL)
+
+
 def main():
-    _no_dump()
-    _ignore_signals()
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    raw = sys.stdin.buffer.read()
-    sys.stdin.close()
-    job = json.loads(raw)
-    del raw
-    frames = Frames(job.pop("nonce"))
+    try:
+        _no_dump()
+        _ignore_signals()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        raw = sys.stdin.buffer.read()
+        sys.stdin.close()
+        job = json.loads(raw)
+        del raw
+        frames = Frames(job.pop("nonce"))
+    except BaseException:
+        _die_before_frames()
     try:
         error = syntax_check(job["code"])
         if error is not None:
             frames.emit({"type": "syntax", "message": error[-REPORT_CHARS:]})
         else:
-            for index, test in enumerate(job["tests"]):
-                result = run_test(job, test)
-                result["index"] = index
-                frames.emit(result)
+            run_tests(job, frames)
         frames.emit({"type": "done"})
-    except Exception as e:  # our fault: say so, in a frame the Rust side trusts
-        frames.emit({"type": "internal", "message": "%s: %s" % (type(e).__name__, e)})
-        sys.exit(EXIT_INTERNAL)
+    except BaseException as e:  # our fault: say so, in a frame the Rust side trusts
+        try:
+            frames.emit({"type": "internal", "message": "the grading harness failed (%s)" % type(e).__name__, "detail": _where(e)})
+        finally:
+            os._exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,16 @@ fd 3: the job, read and closed before any student code runs: a header line
 (UTF-8; no json import, a good part of an interpreter's start-up); fd 4: the status pipe.
 Status words: "ready\n" (sent once, just before the program starts: the test's time limit counts
 from here, so interpreter start-up under load is not charged to the program), "ok <token>" (the assert test ran to its end; the token is new for every test),
-"assert: <msg>" (an assertion failed), "memory" (MemoryError). The program under test shares this
+"assert: <msg>" (an assertion failed), "memory" (MemoryError), "internal <exception type>" (this
+runner failed before the program started: the harness reports the test as `internal_error`). The program under test shares this
 process, so the status can at most change this one test's result, never the harness's frames.
 """
 
 import os
 import resource
 import sys
+
+EXIT_INTERNAL = 70
 
 
 def _status(text):
@@ -40,12 +43,17 @@ def _report(exc):
     os._exit(1)
 
 
-def main():
+def _prepare():
+    """Everything before the program starts. A failure here is ours, never the program's."""
     with os.fdopen(3, "rb") as f:
         header = f.readline().split()
         mode, limit, token = header[0].decode(), int(header[1]), header[4].decode()
         code_src = f.read(int(header[2])).decode("utf-8")
         test_src = f.read(int(header[3])).decode("utf-8")
+    # Compiled before the memory limit is set: the harness compiled both already, unlimited.
+    code = compile(code_src, "main.py", "exec", dont_inherit=True)
+    test = compile(test_src, "test.py", "exec", dont_inherit=True) if mode == "assert" else None
+    del code_src, test_src
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
@@ -54,9 +62,7 @@ def main():
     except OSError:
         pass
     os.chdir("/tmp")
-    code = compile(code_src, "main.py", "exec", dont_inherit=True)
-    test = compile(test_src, "test.py", "exec", dont_inherit=True) if mode == "assert" else None
-    del code_src, test_src
+    import builtins
     import types
 
     # The program runs as a real module (`__main__` for io tests, `solution` for assert tests, so
@@ -67,9 +73,17 @@ def main():
     sys.modules[module.__name__] = module
     sys.argv = ["main.py"]
     scope = module.__dict__
-    import builtins
-
     scope["__builtins__"] = builtins  # as in a script: the module, not its dict
+    return code, test, scope, token
+
+
+def main():
+    try:
+        code, test, scope, token = _prepare()
+    except BaseException as e:
+        # Only the exception's type: the harness reports `internal_error` for this test.
+        _status("internal %s\n" % type(e).__name__)
+        os._exit(EXIT_INTERNAL)
     # From here on the time is the program's: the harness starts the test's clock now.
     _status("ready\n")
     try:

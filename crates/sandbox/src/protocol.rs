@@ -19,8 +19,16 @@ struct Job<'a> {
 }
 
 #[derive(Serialize)]
+struct JobTest<'a> {
+    /// The harness runs visible tests before hidden ones (see `docs/sandbox.md`).
+    hidden: bool,
+    #[serde(flatten)]
+    body: JobBody<'a>,
+}
+
+#[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-enum JobTest<'a> {
+enum JobBody<'a> {
     Io {
         stdin: &'a str,
         expected: &'a str,
@@ -36,13 +44,16 @@ pub fn job_json(nonce: &str, code: &str, task: &CodeTask) -> Result<Vec<u8>, ser
     let tests = task
         .tests
         .iter()
-        .map(|t| match &t.body {
-            TestBody::Io(io) => JobTest::Io {
-                stdin: &io.stdin,
-                expected: &io.expected,
-                checker: io.checker,
+        .map(|t| JobTest {
+            hidden: t.hidden,
+            body: match &t.body {
+                TestBody::Io(io) => JobBody::Io {
+                    stdin: &io.stdin,
+                    expected: &io.expected,
+                    checker: io.checker,
+                },
+                TestBody::Assert(a) => JobBody::Assert { code: &a.code },
             },
-            TestBody::Assert(a) => JobTest::Assert { code: &a.code },
         })
         .collect();
     serde_json::to_vec(&Job {
@@ -96,14 +107,30 @@ pub enum Frame {
         actual: Option<String>,
         #[serde(default)]
         message: Option<String>,
+        /// For `internal_error`: where in the harness it failed. Logged, never reported.
+        #[serde(default)]
+        detail: Option<String>,
     },
     Syntax {
         message: String,
     },
     Done,
+    /// The harness failed outside any one test. `message` names the kind of failure only.
     Internal {
         message: String,
+        #[serde(default)]
+        detail: Option<String>,
     },
+}
+
+impl Frame {
+    /// Where in the harness an internal failure happened (for the operators' log).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Frame::Test { detail, .. } | Frame::Internal { detail, .. } => detail.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Splits the container's stdout into lines and keeps the frames that carry the nonce; anything
@@ -181,6 +208,12 @@ pub enum Ending {
     Vanished { exit_code: Option<i64> },
 }
 
+/// The container's exit code when its harness was killed by SIGKILL (docker-init exits with
+/// 128 + the signal). The program under test can do that (same uid); every other way for the
+/// harness to end without its last frame is its own failure (it exits with 70 when it cannot
+/// even read its job).
+const KILLED_BY_SIGKILL: i64 = 128 + 9;
+
 /// Everything needed to build the report of one run.
 pub struct RunRecord<'a> {
     pub task: &'a CodeTask,
@@ -227,7 +260,9 @@ fn outcome(
         name: t.name.clone(),
         verdict,
         passed: verdict == Verdict::Accepted,
-        time_ms,
+        // A hidden test's time would be a channel out of it: a program that sleeps for as many
+        // milliseconds as its input's next byte reads hidden input one byte per submission.
+        time_ms: if visible { time_ms } else { 0 },
         weight: t.weight,
         hidden: t.hidden,
         input: input.filter(|_| visible),
@@ -239,13 +274,55 @@ fn outcome(
     })
 }
 
+/// Why tests without a result of their own have none, and what they get instead.
+fn missing(syntax: bool, harness_failed: bool, ending: &Ending) -> (Verdict, &'static str) {
+    if syntax {
+        return (
+            Verdict::SyntaxError,
+            "not run: the program has a syntax error",
+        );
+    }
+    if harness_failed {
+        return (
+            Verdict::InternalError,
+            "not run: the grading harness failed",
+        );
+    }
+    match ending {
+        Ending::Finished => (
+            Verdict::InternalError,
+            "not run: the grading harness reported no result for this test",
+        ),
+        Ending::WallClock => (Verdict::TimeLimit, "the run exceeded its total time limit"),
+        Ending::OutputCap => (Verdict::OutputLimit, "the run wrote more than its output limit"),
+        Ending::OutOfMemory => (Verdict::MemoryLimit, "the run ran out of memory"),
+        Ending::Vanished {
+            exit_code: Some(KILLED_BY_SIGKILL),
+        } => (
+            Verdict::RuntimeError,
+            "the program ended the grading harness (for example by killing it) before this test finished",
+        ),
+        Ending::Vanished { .. } => (
+            Verdict::InternalError,
+            "not run: the grading harness stopped unexpectedly",
+        ),
+    }
+}
+
 /// Builds the report. Tests without a result get the verdict of how the run ended.
+///
+/// `internal_error` is ours (or the task author's), never the student's: when any test has it,
+/// so does the run, whatever the other tests say, and the diagnostics name the first such test.
 pub fn assemble(r: RunRecord<'_>) -> GradeReport {
     let limits = r.task.limits;
     let mut tests: Vec<Option<TestOutcome>> = vec![None; r.task.tests.len()];
-    let mut diagnostics = None;
-    let mut syntax = false;
-    let mut internal = r.malformed.map(|m| format!("malformed harness frame: {m}"));
+    // The first (by index) test the harness could not grade, with the reason, for diagnostics:
+    // it names the test and the kind of failure only, so it is shown even for hidden tests.
+    let mut first_internal: Option<(usize, String)> = None;
+    let mut syntax_message = None;
+    let mut harness_failure = r
+        .malformed
+        .map(|_| "the grading harness sent a malformed result".to_string());
     for f in r.frames {
         match f {
             Frame::Test {
@@ -254,58 +331,30 @@ pub fn assemble(r: RunRecord<'_>) -> GradeReport {
                 time_ms,
                 actual,
                 message,
+                ..
             } => {
-                if let Some(slot) = tests.get_mut(*index) {
-                    *slot = outcome(
-                        r.task,
-                        *index,
-                        *verdict,
-                        *time_ms,
-                        actual.clone(),
-                        message.clone(),
-                    );
+                let Some(slot) = tests.get_mut(*index) else {
+                    continue;
+                };
+                let mut message = message.clone();
+                if *verdict == Verdict::InternalError {
+                    let name = r.task.tests.get(*index).map_or("?", |t| t.name.as_str());
+                    let why = message.as_deref().unwrap_or("could not be run");
+                    let named = format!("test `{name}` {why}");
+                    if first_internal.as_ref().is_none_or(|(i, _)| index < i) {
+                        first_internal = Some((*index, named.clone()));
+                    }
+                    message = Some(named);
                 }
+                *slot = outcome(r.task, *index, *verdict, *time_ms, actual.clone(), message);
             }
-            Frame::Syntax { message } => {
-                syntax = true;
-                diagnostics = Some(truncate(message, REPORT_BYTES));
-            }
-            Frame::Internal { message } => internal = Some(message.clone()),
+            Frame::Syntax { message } => syntax_message = Some(truncate(message, REPORT_BYTES)),
+            Frame::Internal { message, .. } => harness_failure = Some(message.clone()),
             Frame::Done => {}
         }
     }
-    if let Some(why) = internal {
-        let mut report =
-            GradeReport::internal(limits, &format!("the grading harness failed: {why}"));
-        report.image_id = r.image_id.to_string();
-        report.duration_ms = r.duration_ms;
-        return report;
-    }
-    let (missing_verdict, missing_message) = if syntax {
-        (
-            Verdict::SyntaxError,
-            "not run: the program has a syntax error",
-        )
-    } else {
-        match &r.ending {
-            Ending::Finished => (Verdict::InternalError, "the harness reported no result for this test"),
-            Ending::WallClock => (Verdict::TimeLimit, "the run exceeded its total time limit"),
-            Ending::OutputCap => (Verdict::OutputLimit, "the run wrote more than its output limit"),
-            Ending::OutOfMemory => (Verdict::MemoryLimit, "the run ran out of memory"),
-            Ending::Vanished { .. } => (
-                Verdict::RuntimeError,
-                "the program ended the grading harness (for example by killing it) before this test finished",
-            ),
-        }
-    };
-    if !syntax && r.ending != Ending::Finished && diagnostics.is_none() {
-        diagnostics = Some(match &r.ending {
-            Ending::Vanished { exit_code: Some(c) } => {
-                format!("{missing_message} (container exit code {c})")
-            }
-            _ => missing_message.to_string(),
-        });
-    }
+    let syntax = syntax_message.is_some();
+    let (missing_verdict, missing_message) = missing(syntax, harness_failure.is_some(), &r.ending);
     let tests: Vec<TestOutcome> = tests
         .into_iter()
         .enumerate()
@@ -322,27 +371,48 @@ pub fn assemble(r: RunRecord<'_>) -> GradeReport {
             })
         })
         .collect();
-    let mut verdict = overall_verdict(&tests);
-    if syntax {
-        verdict = Verdict::SyntaxError;
-    }
-    if verdict == Verdict::InternalError && diagnostics.is_none() {
-        diagnostics = Some("the harness reported no result for some tests".into());
-    }
-    if diagnostics.is_none() {
-        diagnostics = tests
+    let verdict = if syntax {
+        Verdict::SyntaxError
+    } else if tests.iter().any(|t| t.verdict == Verdict::InternalError) {
+        Verdict::InternalError
+    } else {
+        overall_verdict(&tests)
+    };
+    let ending_note = || match &r.ending {
+        Ending::Vanished { exit_code: Some(c) } => {
+            format!("{missing_message} (container exit code {c})")
+        }
+        _ => missing_message.to_string(),
+    };
+    let diagnostics = if syntax {
+        syntax_message
+    } else if verdict == Verdict::InternalError {
+        Some(match (harness_failure, first_internal) {
+            (Some(why), _) => why,
+            (None, Some((_, named))) => named,
+            (None, None) => ending_note(),
+        })
+    } else if r.ending != Ending::Finished {
+        Some(ending_note())
+    } else {
+        tests
             .iter()
             .find(|t| !t.passed && !t.hidden)
-            .and_then(|t| t.message.clone());
-    }
+            .and_then(|t| t.message.clone())
+    };
     GradeReport {
         verdict,
         score: weighted_score(&tests),
+        // The run's length would tell what the per-test times no longer do.
+        duration_ms: if r.task.tests.iter().any(|t| t.hidden) {
+            0
+        } else {
+            r.duration_ms
+        },
         tests,
         diagnostics,
         image_id: r.image_id.to_string(),
         limits,
-        duration_ms: r.duration_ms,
     }
 }
 
@@ -401,6 +471,7 @@ mod tests {
             time_ms: 3,
             actual: Some("2".into()),
             message: None,
+            detail: None,
         }];
         let report = assemble(RunRecord {
             task: &t,
@@ -437,6 +508,68 @@ mod tests {
         });
         assert_eq!(report.verdict, Verdict::RuntimeError);
         assert_eq!(report.score, 0.0);
+    }
+
+    #[test]
+    fn a_harness_that_ends_any_other_way_is_our_fault() {
+        let t = task();
+        for exit_code in [Some(70), Some(1), Some(139), None] {
+            let report = assemble(RunRecord {
+                task: &t,
+                frames: &[],
+                malformed: None,
+                ending: Ending::Vanished { exit_code },
+                image_id: "",
+                duration_ms: 0,
+            });
+            assert_eq!(report.verdict, Verdict::InternalError, "{exit_code:?}");
+            assert!(report
+                .diagnostics
+                .as_deref()
+                .unwrap_or("")
+                .contains("stopped unexpectedly"));
+        }
+    }
+
+    #[test]
+    fn one_internal_test_makes_the_run_internal_and_is_named() {
+        let t = task();
+        let frames = vec![
+            Frame::Test {
+                index: 0,
+                verdict: Verdict::WrongAnswer,
+                time_ms: 3,
+                actual: Some("1".into()),
+                message: None,
+                detail: None,
+            },
+            Frame::Test {
+                index: 1,
+                verdict: Verdict::InternalError,
+                time_ms: 7,
+                actual: None,
+                message: Some("does not compile: SyntaxError at line 1".into()),
+                detail: Some("harness.py:1".into()),
+            },
+            Frame::Done,
+        ];
+        let report = assemble(RunRecord {
+            task: &t,
+            frames: &frames,
+            malformed: None,
+            ending: Ending::Finished,
+            image_id: "",
+            duration_ms: 40,
+        });
+        assert_eq!(report.verdict, Verdict::InternalError);
+        assert_eq!(
+            report.diagnostics.as_deref(),
+            Some("test `b` does not compile: SyntaxError at line 1")
+        );
+        // Test `b` is hidden: no message, no time, and the run's length is not told either.
+        assert!(report.tests[1].message.is_none() && report.tests[1].time_ms == 0);
+        assert_eq!(report.duration_ms, 0);
+        assert_eq!(report.tests[0].time_ms, 3);
     }
 
     #[test]

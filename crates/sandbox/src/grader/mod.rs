@@ -445,6 +445,11 @@ impl Inner {
             duration_ms,
         });
         tracing::info!(run = %trace.run_id, verdict = %report.verdict, ending = ?ending, duration_ms, "graded");
+        if report.verdict == domain::grading::Verdict::InternalError {
+            // Where the harness failed (file and line, never the job's content), for operators.
+            let details: Vec<&str> = reader.frames.iter().filter_map(|f| f.detail()).collect();
+            tracing::warn!(run = %trace.run_id, why = ?report.diagnostics, details = ?details, "the grading harness failed");
+        }
         drop(guard);
         Ok((report, trace))
     }
