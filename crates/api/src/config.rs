@@ -71,6 +71,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub sandbox: SandboxSettings,
     pub max_body_bytes: usize,
+    /// Code submissions one account may have queued or running at once (`SUBMIT_MAX_IN_FLIGHT`);
+    /// past it a submission gets 429 and nothing is stored.
+    pub submit_max_in_flight: u32,
     pub log_format: LogFormat,
     /// A `tracing_subscriber::EnvFilter` directive (`RUST_LOG`); `None` lets each command pick
     /// its default (`info` for `serve`, `warn` for the others).
@@ -189,6 +192,13 @@ impl Config {
         if max_concurrent == Some(0) {
             return Err(invalid("SANDBOX_MAX_CONCURRENT", "must be at least 1"));
         }
+        let submit_max_in_flight: u32 = parse(&var, "SUBMIT_MAX_IN_FLIGHT", 2)?;
+        if !(1..=1000).contains(&submit_max_in_flight) {
+            return Err(invalid(
+                "SUBMIT_MAX_IN_FLIGHT",
+                "must be between 1 and 1000",
+            ));
+        }
 
         Ok(Self {
             env,
@@ -216,6 +226,7 @@ impl Config {
                 queue: optional(&var, "SANDBOX_QUEUE")?,
             },
             max_body_bytes,
+            submit_max_in_flight,
             log_format: match var("LOG_FORMAT").as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,

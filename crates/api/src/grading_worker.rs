@@ -7,19 +7,25 @@
 //! a job behind it. A small circuit breaker does the same while the sandbox is down (Docker
 //! stopped, image missing): submissions get 503 instead of piling up behind a dead grader.
 //! Attempts already queued when the sandbox goes down are retried a few times, then finished
-//! as `internal_error`, so nothing stays `queued` or `running` for ever. What a crash
-//! interrupts, start-up re-queues ([`domain::services::submissions::recover_unfinished`]).
+//! as `internal_error`, so nothing stays `queued` or `running` for ever.
+//!
+//! Several instances share one database, so grading is claim-based: a job is graded only after
+//! [`AttemptRepo::claim_attempt`] moved its attempt from `queued` to `running` (one conditional
+//! update; exactly one instance wins). Recovery ([`domain::services::submissions::recover_unfinished`],
+//! at start-up and every [`WorkerSettings::sweep_every`]) re-queues `running` attempts only when
+//! they are older than [`WorkerSettings::stale_after`], which is longer than this worker ever
+//! holds a claim (every grading is cut off before it), so a live peer's work is never taken.
 //!
 //! Every database call runs in `spawn_blocking`. Student code never reaches a log line.
 
 use domain::{
-    attempt::AttemptStatus,
     grading::{GradeError, GradeReport, Grader},
     ports::AttemptRepo,
     task::CodeTask,
     DomainError,
 };
 use std::{
+    collections::HashSet,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -56,7 +62,22 @@ pub struct WorkerSettings {
     pub busy_patience: Duration,
     /// Upper bound on one grading call, on top of the sandbox's own time limits.
     pub grade_timeout: Duration,
+    /// A `running` attempt started longer ago than this has no live grader: recovery re-queues
+    /// it. This worker gives up on a grading (`internal_error`) a minute before, so it never
+    /// holds a claim this long. Default: the sandbox's longest run plus [`STALE_MARGIN`].
+    pub stale_after: Duration,
+    /// How often recovery sweeps for attempts a crashed peer left behind.
+    pub sweep_every: Duration,
+    /// Queued attempts younger than this are left to the instance that queued them by the
+    /// periodic sweep (the start-up sweep takes every queued attempt).
+    pub queued_grace: Duration,
 }
+
+/// The sandbox kills a run after this long (`sandbox::SandboxConfig::max_run_time`'s default).
+pub const SANDBOX_MAX_RUN_TIME: Duration = Duration::from_secs(120);
+/// Added to the longest run before a `running` attempt counts as abandoned: covers retries while
+/// the sandbox is busy, a slow database and clock skew between instances.
+pub const STALE_MARGIN: Duration = Duration::from_secs(600);
 
 impl Default for WorkerSettings {
     fn default() -> Self {
@@ -67,6 +88,9 @@ impl Default for WorkerSettings {
             unavailable_retries: 3,
             busy_patience: Duration::from_secs(300),
             grade_timeout: Duration::from_secs(600),
+            stale_after: SANDBOX_MAX_RUN_TIME + STALE_MARGIN,
+            sweep_every: Duration::from_secs(60),
+            queued_grace: Duration::from_secs(60),
         }
     }
 }
@@ -110,11 +134,19 @@ impl Breaker {
     }
 }
 
+/// Attempts this instance has queued or is grading, so a recovery sweep does not queue them twice.
+type Pending = Arc<Mutex<HashSet<Uuid>>>;
+
+fn pending_set(p: &Pending) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A reserved place in the queue. Dropping it unused gives the place back.
-pub struct Slot(mpsc::OwnedPermit<GradingJob>);
+pub struct Slot(mpsc::OwnedPermit<GradingJob>, Pending);
 
 impl Slot {
     pub fn send(self, job: GradingJob) {
+        pending_set(&self.1).insert(job.attempt_id);
         self.0.send(job);
     }
 }
@@ -125,6 +157,8 @@ pub struct GradingQueue {
     tx: mpsc::Sender<GradingJob>,
     breaker: Arc<Breaker>,
     finished: broadcast::Sender<Uuid>,
+    pending: Pending,
+    settings: WorkerSettings,
 }
 
 impl GradingQueue {
@@ -138,19 +172,27 @@ impl GradingQueue {
         let (tx, rx) = mpsc::channel(settings.queue.max(1));
         let breaker = Arc::new(Breaker::default());
         let (finished, _) = broadcast::channel(1024);
+        let pending = Pending::default();
         let ctx = Arc::new(Ctx {
             repo,
             grader,
             breaker: breaker.clone(),
             finished: finished.clone(),
-            settings,
+            pending: pending.clone(),
+            settings: settings.clone(),
         });
         tokio::spawn(dispatch(rx, ctx));
         Self {
             tx,
             breaker,
             finished,
+            pending,
+            settings,
         }
+    }
+
+    pub fn settings(&self) -> &WorkerSettings {
+        &self.settings
     }
 
     /// Reserves a place for one job, or says why not (queue full, sandbox down).
@@ -161,16 +203,26 @@ impl GradingQueue {
         self.tx
             .clone()
             .try_reserve_owned()
-            .map(Slot)
+            .map(|p| Slot(p, self.pending.clone()))
             .map_err(|_| QueueRefusal::Full)
     }
 
-    /// Queues a job, waiting for room (start-up recovery and rejudges, not requests).
-    pub async fn enqueue(&self, job: GradingJob) -> Result<(), DomainError> {
-        self.tx
+    /// Queues a job, waiting for room (recovery and rejudges, not requests). A job for an
+    /// attempt this instance already has queued or running is dropped (returns false).
+    pub async fn enqueue(&self, job: GradingJob) -> Result<bool, DomainError> {
+        if !pending_set(&self.pending).insert(job.attempt_id) {
+            return Ok(false);
+        }
+        let id = job.attempt_id;
+        let sent = self
+            .tx
             .send(job)
             .await
-            .map_err(|_| DomainError::Internal("the grading worker has stopped".into()))
+            .map_err(|_| DomainError::Internal("the grading worker has stopped".into()));
+        if sent.is_err() {
+            pending_set(&self.pending).remove(&id);
+        }
+        sent.map(|()| true)
     }
 
     /// Ids of attempts as they finish, for long-polling readers.
@@ -189,6 +241,7 @@ struct Ctx<R: ?Sized> {
     grader: Arc<dyn Grader>,
     breaker: Arc<Breaker>,
     finished: broadcast::Sender<Uuid>,
+    pending: Pending,
     settings: WorkerSettings,
 }
 
@@ -203,7 +256,9 @@ async fn dispatch<R: AttemptRepo + ?Sized + 'static>(
         };
         let ctx = ctx.clone();
         tokio::spawn(async move {
+            let id = job.attempt_id;
             run(&ctx, job).await;
+            pending_set(&ctx.pending).remove(&id);
             drop(permit);
         });
     }
@@ -233,14 +288,18 @@ async fn db<R: AttemptRepo + ?Sized + 'static, T: Send + 'static>(
 async fn run<R: AttemptRepo + ?Sized + 'static>(ctx: &Ctx<R>, job: GradingJob) {
     let id = job.attempt_id;
     let now = chrono::Utc::now();
-    if let Err(e) = db(&ctx.repo, move |r| {
-        r.set_status(id, AttemptStatus::Running, now)
-    })
-    .await
-    {
-        // Left queued: start-up recovery picks it up. Grading anyway would race that.
-        tracing::error!(attempt_id = %id, error = %e, "cannot mark attempt running");
-        return;
+    match db(&ctx.repo, move |r| r.claim_attempt(id, now)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            // Another instance claimed it (or it is finished): grading it here would run it twice.
+            tracing::debug!(attempt_id = %id, "attempt claimed elsewhere; skipped");
+            return;
+        }
+        Err(e) => {
+            // Left queued: a recovery sweep picks it up. Grading anyway would race that.
+            tracing::error!(attempt_id = %id, error = %e, "cannot claim attempt");
+            return;
+        }
     }
     let started = Instant::now();
     let report = grade(ctx, &job).await;
@@ -265,10 +324,22 @@ async fn run<R: AttemptRepo + ?Sized + 'static>(ctx: &Ctx<R>, job: GradingJob) {
 async fn grade<R: ?Sized>(ctx: &Ctx<R>, job: &GradingJob) -> GradeReport {
     let s = &ctx.settings;
     let first_try = Instant::now();
+    // The claim must end before recovery would call it stale (a minute to store the report).
+    let budget = s
+        .stale_after
+        .saturating_sub(Duration::from_secs(60))
+        .max(Duration::from_secs(1));
     let mut unavailable = 0u32;
     loop {
-        let outcome =
-            tokio::time::timeout(s.grade_timeout, ctx.grader.grade(&job.code, &job.task)).await;
+        let left = budget.saturating_sub(first_try.elapsed());
+        if left.is_zero() {
+            return internal(job, "grading took too long on our side; please resubmit");
+        }
+        let outcome = tokio::time::timeout(
+            s.grade_timeout.min(left),
+            ctx.grader.grade(&job.code, &job.task),
+        )
+        .await;
         match outcome {
             Ok(Ok(report)) => {
                 ctx.breaker.close();
@@ -310,7 +381,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use domain::{
-        attempt::{Attempt, AttemptInput, Feedback, Page, Solution},
+        attempt::{Attempt, AttemptInput, AttemptStatus, Feedback, Page, Solution},
         grading::Verdict,
         task::{Limits, TaskData},
         RepoError, Timestamp,
@@ -328,6 +399,26 @@ mod tests {
         fn attempt(&self, id: Uuid) -> Result<Option<Attempt>, RepoError> {
             Ok(self.0.lock().unwrap().iter().find(|a| a.id == id).cloned())
         }
+        fn insert_attempt_capped(&self, _: &Attempt, _: u32) -> Result<bool, RepoError> {
+            unimplemented!()
+        }
+        fn count_unfinished_of_user(&self, _: Uuid) -> Result<u64, RepoError> {
+            unimplemented!()
+        }
+        fn claim_attempt(&self, id: Uuid, now: Timestamp) -> Result<bool, RepoError> {
+            let mut all = self.0.lock().unwrap();
+            match all.iter_mut().find(|a| a.id == id) {
+                Some(a) if a.status == AttemptStatus::Queued => {
+                    a.status = AttemptStatus::Running;
+                    a.started_at = Some(now);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+        fn requeue_stale_attempt(&self, _: Uuid, _: Timestamp) -> Result<bool, RepoError> {
+            unimplemented!()
+        }
         fn set_status(
             &self,
             id: Uuid,
@@ -344,6 +435,9 @@ mod tests {
         }
         fn finish_attempt(&self, id: Uuid, r: &GradeReport, _: Timestamp) -> Result<(), RepoError> {
             for a in self.0.lock().unwrap().iter_mut().filter(|a| a.id == id) {
+                if a.status != AttemptStatus::Running {
+                    return Err(RepoError::Conflict("not running".into()));
+                }
                 a.status = AttemptStatus::Done;
                 a.report = Some(r.clone());
             }
@@ -474,6 +568,34 @@ mod tests {
         let a = wait_done(&q, &repo, id).await;
         assert_eq!(a.report.unwrap().verdict, Verdict::Accepted);
         assert!(q.reserve().is_ok(), "a success closes the breaker");
+    }
+
+    #[tokio::test]
+    async fn two_instances_queueing_one_attempt_grade_it_once() {
+        let repo = Arc::new(Attempts::default());
+        let grader = Arc::new(FlakyGrader {
+            calls: AtomicU32::new(0),
+            down_for: 0,
+        });
+        let a = GradingQueue::start(repo.clone(), grader.clone(), fast());
+        let b = GradingQueue::start(repo.clone(), grader.clone(), fast());
+        let id = stored(&repo);
+        let job = || GradingJob {
+            attempt_id: id,
+            code: "print(1)".into(),
+            task: task(),
+        };
+        let mut rx = b.subscribe();
+        a.reserve().unwrap().send(job());
+        assert!(b.enqueue(job()).await.unwrap());
+        // Queued a third time (a recovery sweep racing the first run): still graded once.
+        a.enqueue(job()).await.unwrap();
+        let done = wait_done(&a, &repo, id).await;
+        assert_eq!(done.report.unwrap().verdict, Verdict::Accepted);
+        // Give the losing instance time to (not) grade it.
+        let _ = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(grader.calls.load(Ordering::SeqCst), 1, "graded once");
     }
 
     #[tokio::test]

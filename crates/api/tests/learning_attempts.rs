@@ -6,6 +6,7 @@
 
 mod learning_common;
 
+use chrono::SubsecRound;
 use domain::{
     attempt::{AttemptInput, AttemptStatus},
     grading::{GradeError, GradeReport, Grader, TestOutcome, Verdict},
@@ -284,15 +285,20 @@ async fn attempts_a_crash_left_unfinished_are_graded_at_the_next_start() {
     app.import(&small_course());
     let ids = ids(&app);
     let s = app.register(Role::Student).await;
-    // What a crash leaves: one attempt queued, one running, one whose task is gone.
+    // What a crash leaves: one attempt queued, one running (claimed an hour ago by an instance
+    // that died), one whose task is gone. And one a live peer claimed a moment ago.
     let now = chrono::Utc::now();
     let code = |c: &str| AttemptInput::Code { code: c.into() };
     let queued = new_attempt(s.id, ids["task:sum"], code("print(a + b)"), now);
     let running = new_attempt(s.id, ids["task:sum"], code("print(0)"), now);
+    let live = new_attempt(s.id, ids["task:sum"], code("print(a + b)"), now);
     db.insert_attempt(&queued).unwrap();
     db.insert_attempt(&running).unwrap();
-    db.set_status(running.id, AttemptStatus::Running, now)
-        .unwrap();
+    db.insert_attempt(&live).unwrap();
+    assert!(db
+        .claim_attempt(running.id, now - chrono::Duration::hours(1))
+        .unwrap());
+    assert!(db.claim_attempt(live.id, now).unwrap());
     let doomed = new_attempt(s.id, ids["task:sum-draft"], code("print(1)"), now);
     db.insert_attempt(&doomed).unwrap();
     domain::ports::ContentRepo::delete_task(db.as_ref(), ids["task:sum-draft"]).ok();
@@ -323,5 +329,110 @@ async fn attempts_a_crash_left_unfinished_are_graded_at_the_next_start() {
         let d = db.attempt(doomed.id).unwrap().unwrap();
         assert_eq!(d.report.unwrap().verdict, Verdict::InternalError);
     }
-    assert!(db.unfinished_attempts().unwrap().is_empty());
+    // The live peer's attempt is left to it: still running, not graded here.
+    let l = db.attempt(live.id).unwrap().unwrap();
+    assert_eq!(
+        (l.status, l.started_at, l.report),
+        (AttemptStatus::Running, Some(now.trunc_subsecs(6)), None)
+    );
+    let left: Vec<_> = db
+        .unfinished_attempts()
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(left, vec![live.id]);
+}
+
+#[actix_web::test]
+async fn attempts_of_a_peer_that_died_are_swept_without_a_restart() {
+    let (db, dir) = persistence::testing::fresh_sqlite();
+    let db = Arc::new(db);
+    let app = App::spawn_on(
+        db.clone(),
+        dir,
+        Some(Arc::new(StandIn {
+            delay: Duration::ZERO,
+        })),
+    )
+    .await;
+    app.import(&small_course());
+    let ids = ids(&app);
+    let s = app.register(Role::Student).await;
+    // A peer queued this long ago and crashed; this instance is already up (no restart).
+    let old = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let orphan = new_attempt(
+        s.id,
+        ids["task:sum"],
+        AttemptInput::Code {
+            code: "print(a + b)".into(),
+        },
+        old,
+    );
+    db.insert_attempt(&orphan).unwrap();
+    // The sweep runs every minute by default; run one now as the timer would.
+    api::routes::learning::sweep_now(&app.state).await.unwrap();
+    let (_, a) = app
+        .get(&format!("/attempts/{}?wait=10", orphan.id), &s.token)
+        .await;
+    assert_eq!(a["verdict"], "accepted", "{a}");
+}
+
+#[actix_web::test]
+async fn one_student_may_have_only_a_few_submissions_in_flight() {
+    let (db, dir) = persistence::testing::fresh_sqlite();
+    let app = App::spawn_with(
+        learning_common::test_config_with(&[("SUBMIT_MAX_IN_FLIGHT", "2")]),
+        Arc::new(db),
+        dir,
+        Some(Arc::new(StandIn {
+            delay: Duration::from_secs(3),
+        })),
+    )
+    .await;
+    app.import(&small_course());
+    let task = ids(&app)["task:sum"];
+    let (greedy, other) = (
+        app.register(Role::Student).await,
+        app.register(Role::Student).await,
+    );
+    let submit = |token: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .http
+                .post(format!("{}/tasks/{task}/submissions", app.base))
+                .bearer_auth(token)
+                .json(&json!({"code": "print(a + b)"}))
+                .send()
+                .await
+                .unwrap();
+            let (status, headers) = (res.status().as_u16(), res.headers().clone());
+            (status, res.text().await.unwrap(), headers)
+        }
+    };
+    for _ in 0..2 {
+        let (status, body, _) = submit(greedy.token.clone()).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let (status, body, headers) = submit(greedy.token.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains('2'),
+        "names the limit: {v}"
+    );
+    assert_eq!(
+        headers.get("retry-after").map(|h| h.to_str().unwrap()),
+        Some("1")
+    );
+    assert_eq!(
+        app.db.attempts_of_task(task).unwrap().len(),
+        2,
+        "the refused submission stored nothing"
+    );
+    // Other students are not held up by the first one's cap.
+    let (status, body, _) = submit(other.token.clone()).await;
+    assert_eq!(status, 202, "{body}");
 }

@@ -123,7 +123,27 @@ pub trait AttemptRepo: Send + Sync {
     fn insert_attempt(&self, attempt: &Attempt) -> Result<(), RepoError>;
     fn attempt(&self, id: Uuid) -> Result<Option<Attempt>, RepoError>;
     fn set_status(&self, id: Uuid, status: AttemptStatus, now: Timestamp) -> Result<(), RepoError>;
+    /// Stores the attempt only if its user has fewer than `max_unfinished` attempts `Queued` or
+    /// `Running`; the count and the insert are one transaction (concurrent submissions of one
+    /// account cannot both slip under the cap). Returns false, storing nothing, when at the cap.
+    fn insert_attempt_capped(
+        &self,
+        attempt: &Attempt,
+        max_unfinished: u32,
+    ) -> Result<bool, RepoError>;
+    /// Attempts of a user that are `Queued` or `Running`.
+    fn count_unfinished_of_user(&self, user_id: Uuid) -> Result<u64, RepoError>;
+    /// Takes a `Queued` attempt for grading: one conditional update to `Running` with
+    /// `started_at = now`. True for exactly one caller; false when it is not (or no longer)
+    /// queued, or does not exist. Graders grade only what they claimed.
+    fn claim_attempt(&self, id: Uuid, now: Timestamp) -> Result<bool, RepoError>;
+    /// Puts a `Running` attempt whose `started_at` is before `started_before` back to `Queued`
+    /// (its grader is presumed dead). One conditional update; false when it is not running, was
+    /// started (claimed) since, or is finished.
+    fn requeue_stale_attempt(&self, id: Uuid, started_before: Timestamp)
+        -> Result<bool, RepoError>;
     /// Stores the report, sets `Done`, and records a solution if it is the first accepted one.
+    /// Only a `Running` (claimed) attempt can be finished: otherwise `Conflict`.
     fn finish_attempt(
         &self,
         id: Uuid,

@@ -364,6 +364,7 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn code_task() -> CodeTask {

@@ -21,6 +21,7 @@ pub struct App {
     pub base: String,
     pub http: reqwest::Client,
     pub db: Arc<Database>,
+    pub state: api::state::AppState,
     _dir: TempDir,
 }
 
@@ -31,13 +32,24 @@ pub struct Account {
 }
 
 pub fn test_config() -> Config {
-    Config::from_lookup(|name| match name {
-        "CAMPUS_ADDR" => Some("127.0.0.1:0".into()),
-        "RUST_LOG" => Some("warn".into()),
-        // These tests are about the learning API, not budgets (the rate-limit tests own those);
-        // the end-to-end test sends 328 submissions from one student.
-        "RATE_LIMIT_SUBMIT" | "RATE_LIMIT_GENERAL" | "RATE_LIMIT_AUTH" => Some("off".into()),
-        _ => None,
+    test_config_with(&[])
+}
+
+/// [`test_config`] with some variables set.
+pub fn test_config_with(extra: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| *k == name) {
+            return Some(v.to_string());
+        }
+        match name {
+            "CAMPUS_ADDR" => Some("127.0.0.1:0".into()),
+            "RUST_LOG" => Some("warn".into()),
+            // These tests are about the learning API, not budgets (the rate-limit tests own
+            // those); the end-to-end test sends 328 submissions from one student, 16 at a time.
+            "RATE_LIMIT_SUBMIT" | "RATE_LIMIT_GENERAL" | "RATE_LIMIT_AUTH" => Some("off".into()),
+            "SUBMIT_MAX_IN_FLIGHT" => Some("64".into()),
+            _ => None,
+        }
     })
     .expect("test config")
 }
@@ -49,8 +61,17 @@ impl App {
     }
 
     pub async fn spawn_on(db: Arc<Database>, dir: TempDir, grader: Option<Arc<dyn Grader>>) -> App {
+        Self::spawn_with(test_config(), db, dir, grader).await
+    }
+
+    pub async fn spawn_with(
+        config: Config,
+        db: Arc<Database>,
+        dir: TempDir,
+        grader: Option<Arc<dyn Grader>>,
+    ) -> App {
         let server = Server::build_with(
-            test_config(),
+            config,
             Dependencies {
                 db: db.clone(),
                 grader,
@@ -59,11 +80,13 @@ impl App {
         .await
         .expect("server");
         let base = format!("http://127.0.0.1:{}", server.port());
+        let state = server.state().clone();
         tokio::spawn(server.run());
         App {
             base,
             http: reqwest::Client::new(),
             db,
+            state,
             _dir: dir,
         }
     }

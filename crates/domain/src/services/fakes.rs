@@ -256,7 +256,51 @@ impl AttemptRepo for FakeRepo {
             .find(|a| a.id == id)
             .cloned())
     }
-    fn set_status(&self, id: Uuid, status: AttemptStatus, _: Timestamp) -> Result<(), RepoError> {
+    fn insert_attempt_capped(&self, attempt: &Attempt, max: u32) -> Result<bool, RepoError> {
+        let mut s = self.state.lock().unwrap();
+        let n = s
+            .attempts
+            .iter()
+            .filter(|a| a.user_id == attempt.user_id && a.status != AttemptStatus::Done)
+            .count();
+        if n >= max as usize {
+            return Ok(false);
+        }
+        s.attempts.push(attempt.clone());
+        Ok(true)
+    }
+    fn count_unfinished_of_user(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let s = self.state.lock().unwrap();
+        Ok(s.attempts
+            .iter()
+            .filter(|a| a.user_id == user_id && a.status != AttemptStatus::Done)
+            .count() as u64)
+    }
+    fn claim_attempt(&self, id: Uuid, now: Timestamp) -> Result<bool, RepoError> {
+        let mut s = self.state.lock().unwrap();
+        match s.attempts.iter_mut().find(|a| a.id == id) {
+            Some(a) if a.status == AttemptStatus::Queued => {
+                a.status = AttemptStatus::Running;
+                a.started_at = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    fn requeue_stale_attempt(&self, id: Uuid, before: Timestamp) -> Result<bool, RepoError> {
+        let mut s = self.state.lock().unwrap();
+        match s.attempts.iter_mut().find(|a| a.id == id) {
+            Some(a)
+                if a.status == AttemptStatus::Running
+                    && a.started_at.is_some_and(|t| t < before) =>
+            {
+                a.status = AttemptStatus::Queued;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    fn set_status(&self, id: Uuid, status: AttemptStatus, now: Timestamp) -> Result<(), RepoError> {
         let mut s = self.state.lock().unwrap();
         let a = s
             .attempts
@@ -264,6 +308,9 @@ impl AttemptRepo for FakeRepo {
             .find(|a| a.id == id)
             .ok_or(RepoError::NotFound("attempt"))?;
         a.status = status;
+        if status == AttemptStatus::Running {
+            a.started_at = Some(now);
+        }
         Ok(())
     }
     fn finish_attempt(
@@ -278,6 +325,11 @@ impl AttemptRepo for FakeRepo {
             .iter_mut()
             .find(|a| a.id == id)
             .ok_or(RepoError::NotFound("attempt"))?;
+        if a.status != AttemptStatus::Running {
+            return Err(RepoError::Conflict(
+                "only a running attempt can be finished".into(),
+            ));
+        }
         a.status = AttemptStatus::Done;
         a.report = Some(report.clone());
         a.finished_at = Some(now);

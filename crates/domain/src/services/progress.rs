@@ -149,7 +149,7 @@ mod tests {
         let s = Viewer::new(Uuid::new_v4(), Role::Student);
         let outline = repo.outline(false).unwrap();
         submit_quiz(&repo, &repo, &outline, s, q1, vec![vec![1]], now()).unwrap();
-        submit_code(&repo, &repo, &outline, s, c, "print(1)", now()).unwrap();
+        submit_code(&repo, &repo, &outline, s, c, "print(1)", 2, now()).unwrap();
         let index = task_index(&repo, &outline, false).unwrap();
         let p = course_progress(
             &index,

@@ -53,9 +53,21 @@ pub fn new_attempt(user_id: Uuid, task_id: Uuid, input: AttemptInput, now: Times
     }
 }
 
+/// What [`submit_code`] did.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per request, moved once: boxing buys nothing
+pub enum CodeSubmission {
+    /// Stored `Queued`; grade it against this task.
+    Queued(Attempt, CodeTask),
+    /// The student already has `limit` attempts queued or running: nothing was stored.
+    InFlightCap { limit: u32 },
+}
+
 /// Validates a code submission and stores its attempt (`Queued`) before anything runs it, so a
-/// crash between here and the grader loses nothing. Returns the stored attempt and the task to
-/// grade it against.
+/// crash between here and the grader loses nothing. A student may have at most `max_in_flight`
+/// attempts queued or running at once (so one account cannot hold every grader); past that,
+/// nothing is stored. The count and the insert are one transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn submit_code(
     content: &dyn ContentRepo,
     attempts: &dyn AttemptRepo,
@@ -63,8 +75,9 @@ pub fn submit_code(
     viewer: Viewer,
     task_id: Uuid,
     code: &str,
+    max_in_flight: u32,
     now: Timestamp,
-) -> Result<(Attempt, CodeTask), DomainError> {
+) -> Result<CodeSubmission, DomainError> {
     let (task, _) = readable_task(content, outline, viewer.sees_drafts(), task_id)?;
     let code_task = check_code_submission(&task, code)?;
     let attempt = new_attempt(
@@ -75,8 +88,12 @@ pub fn submit_code(
         },
         now,
     );
-    attempts.insert_attempt(&attempt)?;
-    Ok((attempt, code_task))
+    if !attempts.insert_attempt_capped(&attempt, max_in_flight)? {
+        return Ok(CodeSubmission::InFlightCap {
+            limit: max_in_flight,
+        });
+    }
+    Ok(CodeSubmission::Queued(attempt, code_task))
 }
 
 /// Grades quiz answers on the spot and stores the attempt with its report (and a solution when
@@ -100,6 +117,7 @@ pub fn submit_quiz(
     let report = grade_quiz(quiz, &answers)?;
     let mut attempt = new_attempt(viewer.user_id, task.id, AttemptInput::Quiz { answers }, now);
     attempts.insert_attempt(&attempt)?;
+    attempts.claim_attempt(attempt.id, now)?;
     attempts.finish_attempt(attempt.id, &report, now)?;
     attempt.status = AttemptStatus::Done;
     attempt.report = Some(report);
@@ -121,32 +139,60 @@ pub fn readable_attempt(
     }
 }
 
-/// What start-up does with one attempt a crash left `Queued` or `Running`.
+/// What recovery does with one attempt left `Queued` or `Running` by an instance that is gone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recovery {
-    /// Back to `Queued`; grade it again against this task.
+    /// `Queued` (again); hand it to the grader, which grades it only if its claim wins.
     Requeue {
         attempt_id: Uuid,
         code: String,
         task: CodeTask,
     },
-    /// Its task is gone (or is no longer a code task): finished as `internal_error`.
+    /// Its task is gone (or is no longer a code task): claimed and finished as `internal_error`.
     Failed { attempt_id: Uuid },
 }
 
-/// Re-queues or fails every unfinished attempt, oldest first. Nothing stays `Queued` or
-/// `Running` without a job behind it: the caller must hand every `Requeue` to the grader.
+/// Which unfinished attempts recovery takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryCutoffs {
+    /// A `Running` attempt started before this has no live grader (its grading would have ended
+    /// by now): it goes back to `Queued`. Younger running attempts belong to a live instance and
+    /// are left alone.
+    pub running_started_before: Timestamp,
+    /// `Queued` attempts created before this are handed to the grader. At start-up, `now` (all
+    /// of them; the claim keeps a peer's queued attempt from being graded twice); in periodic
+    /// sweeps a little earlier, so fresh submissions waiting in a live peer's queue are skipped.
+    pub queued_created_before: Timestamp,
+}
+
+/// Plans the recovery of unfinished attempts, oldest first. Running attempts are re-queued only
+/// when stale (one conditional update each, so two instances recovering at once, or a peer
+/// claiming the attempt meanwhile, cannot both win). Every `Requeue` must go to the grader, which
+/// grades only what it claims ([`AttemptRepo::claim_attempt`]), so nothing is graded twice.
 pub fn recover_unfinished(
     content: &dyn ContentRepo,
     attempts: &dyn AttemptRepo,
+    cutoffs: RecoveryCutoffs,
     now: Timestamp,
 ) -> Result<Vec<Recovery>, DomainError> {
     let mut plan = Vec::new();
     for a in attempts.unfinished_attempts()? {
+        match a.status {
+            AttemptStatus::Running => {
+                if a.started_at
+                    .is_some_and(|t| t >= cutoffs.running_started_before)
+                    || !attempts.requeue_stale_attempt(a.id, cutoffs.running_started_before)?
+                {
+                    continue;
+                }
+            }
+            AttemptStatus::Queued if a.created_at >= cutoffs.queued_created_before => continue,
+            AttemptStatus::Queued => {}
+            AttemptStatus::Done => continue,
+        }
         let task = content.task(a.task_id)?;
         match (task.map(|t| t.data), a.input) {
             (Some(TaskData::Code(task)), AttemptInput::Code { code }) => {
-                attempts.set_status(a.id, AttemptStatus::Queued, now)?;
                 plan.push(Recovery::Requeue {
                     attempt_id: a.id,
                     code,
@@ -154,6 +200,9 @@ pub fn recover_unfinished(
                 });
             }
             (data, _) => {
+                if !attempts.claim_attempt(a.id, now)? {
+                    continue;
+                }
                 let limits = match data {
                     Some(TaskData::Code(c)) => c.limits,
                     _ => Limits::default(),
@@ -203,6 +252,23 @@ mod tests {
         (repo, l, code, quiz)
     }
 
+    fn queued(s: CodeSubmission) -> (Attempt, CodeTask) {
+        match s {
+            CodeSubmission::Queued(a, t) => (a, t),
+            other => panic!("not queued: {other:?}"),
+        }
+    }
+
+    fn submit(
+        repo: &FakeRepo,
+        outline: &[(Topic, Vec<Lesson>)],
+        v: Viewer,
+        task: Uuid,
+        code: &str,
+    ) -> Result<(Attempt, CodeTask), DomainError> {
+        submit_code(repo, repo, outline, v, task, code, 100, now()).map(queued)
+    }
+
     fn student() -> Viewer {
         Viewer::new(Uuid::new_v4(), Role::Student)
     }
@@ -211,8 +277,7 @@ mod tests {
     fn a_code_submission_is_stored_queued_before_grading() {
         let (repo, _, code, _) = setup();
         let outline = repo.outline(false).unwrap();
-        let (a, task) =
-            submit_code(&repo, &repo, &outline, student(), code, "print(3)", now()).unwrap();
+        let (a, task) = submit(&repo, &outline, student(), code, "print(3)").unwrap();
         assert_eq!(task.tests.len(), 2);
         let stored = repo.attempt(a.id).unwrap().unwrap();
         assert_eq!(stored.status, AttemptStatus::Queued);
@@ -222,14 +287,13 @@ mod tests {
     fn quiz_tasks_take_no_code_and_code_over_64_kib_is_too_large() {
         let (repo, _, code, quiz) = setup();
         let outline = repo.outline(false).unwrap();
-        let e =
-            submit_code(&repo, &repo, &outline, student(), quiz, "print(1)", now()).unwrap_err();
+        let e = submit(&repo, &outline, student(), quiz, "print(1)").unwrap_err();
         assert!(
             matches!(e, DomainError::Validation(ref f) if f[0].field == "code"),
             "{e:?}"
         );
         let big = "#".repeat(MAX_SUBMISSION_BYTES + 1);
-        let e = submit_code(&repo, &repo, &outline, student(), code, &big, now()).unwrap_err();
+        let e = submit(&repo, &outline, student(), code, &big).unwrap_err();
         assert!(matches!(e, DomainError::TooLarge(_)), "{e:?}");
         assert!(
             repo.attempts_of_task(code).unwrap().is_empty(),
@@ -242,12 +306,11 @@ mod tests {
         let (repo, l, _, _) = setup();
         let draft = repo.add_task(l, "draft", false, code_task_data());
         let outline = repo.outline(false).unwrap();
-        let e =
-            submit_code(&repo, &repo, &outline, student(), draft, "print(1)", now()).unwrap_err();
+        let e = submit(&repo, &outline, student(), draft, "print(1)").unwrap_err();
         assert!(matches!(e, DomainError::NotFound(_)));
         let teacher = Viewer::new(Uuid::new_v4(), Role::Teacher);
         let drafts = repo.outline(true).unwrap();
-        assert!(submit_code(&repo, &repo, &drafts, teacher, draft, "print(1)", now()).is_ok());
+        assert!(submit(&repo, &drafts, teacher, draft, "print(1)").is_ok());
     }
 
     #[test]
@@ -270,7 +333,7 @@ mod tests {
         let (repo, _, code, _) = setup();
         let outline = repo.outline(false).unwrap();
         let owner = student();
-        let (a, _) = submit_code(&repo, &repo, &outline, owner, code, "print(1)", now()).unwrap();
+        let (a, _) = submit(&repo, &outline, owner, code, "print(1)").unwrap();
         assert!(readable_attempt(&repo, owner, a.id).is_ok());
         assert!(matches!(
             readable_attempt(&repo, student(), a.id),
@@ -279,19 +342,26 @@ mod tests {
         assert!(readable_attempt(&repo, Viewer::new(Uuid::new_v4(), Role::Teacher), a.id).is_ok());
     }
 
+    fn startup(now: Timestamp) -> RecoveryCutoffs {
+        RecoveryCutoffs {
+            running_started_before: now - chrono::Duration::minutes(12),
+            queued_created_before: now,
+        }
+    }
+
     #[test]
     fn unfinished_attempts_are_requeued_or_failed_when_their_task_is_gone() {
         let (repo, l, code, _) = setup();
         let doomed = repo.add_task(l, "doomed", true, code_task_data());
         let outline = repo.outline(false).unwrap();
-        let (a1, _) =
-            submit_code(&repo, &repo, &outline, student(), code, "print(1)", now()).unwrap();
-        let (a2, _) =
-            submit_code(&repo, &repo, &outline, student(), doomed, "print(2)", now()).unwrap();
-        repo.set_status(a1.id, AttemptStatus::Running, now())
-            .unwrap();
+        let (a1, _) = submit(&repo, &outline, student(), code, "print(1)").unwrap();
+        let (a2, _) = submit(&repo, &outline, student(), doomed, "print(2)").unwrap();
+        // a1 was claimed by an instance that died an hour ago.
+        assert!(repo
+            .claim_attempt(a1.id, now() - chrono::Duration::hours(1))
+            .unwrap());
         repo.forget_task(doomed);
-        let plan = recover_unfinished(&repo, &repo, now()).unwrap();
+        let plan = recover_unfinished(&repo, &repo, startup(now()), now()).unwrap();
         assert_eq!(plan.len(), 2);
         assert!(
             matches!(&plan[0], Recovery::Requeue { attempt_id, code, .. } if *attempt_id == a1.id && code == "print(1)")
@@ -307,5 +377,69 @@ mod tests {
             failed.report.unwrap().verdict,
             crate::grading::Verdict::InternalError
         );
+    }
+
+    #[test]
+    fn recovery_leaves_attempts_a_live_instance_is_running_alone() {
+        let (repo, _, code, _) = setup();
+        let outline = repo.outline(false).unwrap();
+        let (live, _) = submit(&repo, &outline, student(), code, "print(1)").unwrap();
+        assert!(repo.claim_attempt(live.id, now()).unwrap());
+        let plan = recover_unfinished(&repo, &repo, startup(now()), now()).unwrap();
+        assert!(plan.is_empty(), "{plan:?}");
+        assert_eq!(
+            repo.attempt(live.id).unwrap().unwrap().status,
+            AttemptStatus::Running
+        );
+        // A queued attempt is handed out, but only one claim on it wins.
+        let (q, _) = submit(&repo, &outline, student(), code, "print(2)").unwrap();
+        let plan = recover_unfinished(&repo, &repo, startup(now()), now()).unwrap();
+        assert!(matches!(&plan[..], [Recovery::Requeue { attempt_id, .. }] if *attempt_id == q.id));
+        assert!(repo.claim_attempt(q.id, now()).unwrap());
+        assert!(!repo.claim_attempt(q.id, now()).unwrap());
+        // A periodic sweep skips fresh queued attempts (they sit in a live peer's queue).
+        let (_fresh, _) = submit(&repo, &outline, student(), code, "print(3)").unwrap();
+        let sweep = RecoveryCutoffs {
+            running_started_before: now() - chrono::Duration::minutes(12),
+            queued_created_before: now() - chrono::Duration::minutes(1),
+        };
+        assert!(recover_unfinished(&repo, &repo, sweep, now())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_student_at_the_in_flight_cap_gets_nothing_stored() {
+        let (repo, _, code, _) = setup();
+        let outline = repo.outline(false).unwrap();
+        let s = student();
+        for i in 0..2 {
+            let r = submit_code(
+                &repo,
+                &repo,
+                &outline,
+                s,
+                code,
+                &format!("print({i})"),
+                2,
+                now(),
+            );
+            assert!(matches!(r, Ok(CodeSubmission::Queued(..))), "{r:?}");
+        }
+        let r = submit_code(&repo, &repo, &outline, s, code, "print(9)", 2, now()).unwrap();
+        assert_eq!(r, CodeSubmission::InFlightCap { limit: 2 });
+        assert_eq!(repo.attempts_of_task(code).unwrap().len(), 2);
+        // Another student is not affected.
+        let r = submit_code(
+            &repo,
+            &repo,
+            &outline,
+            student(),
+            code,
+            "print(1)",
+            2,
+            now(),
+        );
+        assert!(matches!(r, Ok(CodeSubmission::Queued(..))));
     }
 }

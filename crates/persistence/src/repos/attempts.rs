@@ -25,6 +25,16 @@ fn load(conn: &mut DbConn, id: &str) -> Result<Option<AttemptRow>, RepoError> {
         .repo()
 }
 
+/// How many attempts of one user are `Queued` or `Running`.
+fn count_unfinished(conn: &mut DbConn, user_id: &str) -> Result<i64, RepoError> {
+    attempts::table
+        .filter(attempts::user_id.eq(user_id))
+        .filter(attempts::status.ne(AttemptStatus::Done.as_str()))
+        .count()
+        .get_result(conn)
+        .repo()
+}
+
 fn to_domain(rows: Vec<AttemptRow>) -> Result<Vec<Attempt>, RepoError> {
     rows.into_iter().map(AttemptRow::into_domain).collect()
 }
@@ -38,6 +48,71 @@ impl AttemptRepo for Database {
                 .execute(conn)
                 .repo()
                 .map(|_| ())
+        })
+    }
+
+    fn insert_attempt_capped(&self, attempt: &Attempt, max: u32) -> Result<bool, RepoError> {
+        let row = AttemptRow::from_domain(attempt)?;
+        self.write(|conn| {
+            // PostgreSQL: lock the account's row so concurrent submissions of one account
+            // count one after another (SQLite's `BEGIN IMMEDIATE` already serialises writers).
+            if let DbConn::Postgres(pg) = conn {
+                diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                    .bind::<diesel::sql_types::Text, _>(&row.user_id)
+                    .execute(pg)
+                    .repo()?;
+            }
+            let n = count_unfinished(conn, &row.user_id)?;
+            if n >= i64::from(max) {
+                return Ok(false);
+            }
+            diesel::insert_into(attempts::table)
+                .values(&row)
+                .execute(conn)
+                .repo()?;
+            Ok(true)
+        })
+    }
+
+    fn count_unfinished_of_user(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let id = id_text(user_id);
+        self.read(|conn| {
+            let n = count_unfinished(conn, &id)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn claim_attempt(&self, id: Uuid, now: Timestamp) -> Result<bool, RepoError> {
+        let id = id_text(id);
+        self.write(|conn| {
+            let n = diesel::update(
+                attempts::table
+                    .find(&id)
+                    .filter(attempts::status.eq(AttemptStatus::Queued.as_str())),
+            )
+            .set((
+                attempts::status.eq(AttemptStatus::Running.as_str()),
+                attempts::started_at.eq(Some(to_db(now))),
+            ))
+            .execute(conn)
+            .repo()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn requeue_stale_attempt(&self, id: Uuid, before: Timestamp) -> Result<bool, RepoError> {
+        let id = id_text(id);
+        self.write(|conn| {
+            let n = diesel::update(
+                attempts::table
+                    .find(&id)
+                    .filter(attempts::status.eq(AttemptStatus::Running.as_str()))
+                    .filter(attempts::started_at.lt(Some(to_db(before)))),
+            )
+            .set(attempts::status.eq(AttemptStatus::Queued.as_str()))
+            .execute(conn)
+            .repo()?;
+            Ok(n == 1)
         })
     }
 
@@ -98,7 +173,7 @@ impl AttemptRepo for Database {
             let n = diesel::update(
                 attempts::table
                     .find(&id)
-                    .filter(attempts::status.ne(AttemptStatus::Done.as_str())),
+                    .filter(attempts::status.eq(AttemptStatus::Running.as_str())),
             )
             .set((
                 attempts::status.eq(AttemptStatus::Done.as_str()),
@@ -111,7 +186,11 @@ impl AttemptRepo for Database {
             .repo()?;
             if n == 0 {
                 return Err(RepoError::Conflict(
-                    "the attempt is already finished".into(),
+                    if row.status == AttemptStatus::Done.as_str() {
+                        "the attempt is already finished".into()
+                    } else {
+                        "only a running (claimed) attempt can be finished".into()
+                    },
                 ));
             }
             if report.verdict == Verdict::Accepted {

@@ -84,8 +84,10 @@ pub fn attempt_lifecycle_records_the_first_accepted_attempt_as_the_solution_once
         Err(RepoError::NotFound(_))
     ));
 
+    assert!(db.claim_attempt(a2.id, at(20)).unwrap());
     db.finish_attempt(a2.id, &report(Verdict::Accepted), at(20))
         .unwrap();
+    assert!(db.claim_attempt(a3.id, at(30)).unwrap());
     db.finish_attempt(a3.id, &report(Verdict::Accepted), at(30))
         .unwrap();
     let sols = db.solutions_of_user(u.id, page()).unwrap();
@@ -110,6 +112,7 @@ pub fn unfinished_attempts_are_listed_oldest_first(db: &Database) {
     }
     db.set_status(older.id, AttemptStatus::Running, at(6))
         .unwrap();
+    assert!(db.claim_attempt(done.id, at(7)).unwrap());
     db.finish_attempt(done.id, &report(Verdict::WrongAnswer), at(7))
         .unwrap();
     let ids: Vec<Uuid> = db
@@ -166,6 +169,7 @@ pub fn corrupt_attempt_rows_are_rejected_on_read(db: &Database) {
     let (u, k) = setup_task(db);
     let a = queued_attempt(&u, &k, at(1));
     db.insert_attempt(&a).unwrap();
+    assert!(db.claim_attempt(a.id, at(2)).unwrap());
     db.finish_attempt(a.id, &report(Verdict::Accepted), at(2))
         .unwrap();
     let cases = [
@@ -188,6 +192,7 @@ pub fn corrupt_attempt_rows_are_rejected_on_read(db: &Database) {
         // Restore the good row for the next case.
         execute_raw(db, &format!("DELETE FROM attempts WHERE id = '{}'", a.id)).unwrap();
         db.insert_attempt(&a).unwrap();
+        assert!(db.claim_attempt(a.id, at(2)).unwrap());
         db.finish_attempt(a.id, &report(Verdict::Accepted), at(2))
             .unwrap();
         assert!(db.attempt(a.id).unwrap().is_some());
@@ -253,4 +258,110 @@ pub fn attempts_for_missing_tasks_are_conflicts(db: &Database) {
         matches!(db.insert_attempt(&half), Err(RepoError::Invalid(e)) if e[0].field == "report")
     );
     assert_eq!(db.attempt(half.id).unwrap(), None);
+}
+
+pub fn claiming_an_attempt_succeeds_once_and_finishing_needs_a_claim(db: &Database) {
+    let (u, k) = setup_task(db);
+    let a = queued_attempt(&u, &k, at(1));
+    db.insert_attempt(&a).unwrap();
+    // Not claimed: finishing is refused.
+    assert!(matches!(
+        db.finish_attempt(a.id, &report(Verdict::Accepted), at(2)),
+        Err(RepoError::Conflict(_))
+    ));
+    assert!(db.claim_attempt(a.id, at(3)).unwrap());
+    assert!(
+        !db.claim_attempt(a.id, at(4)).unwrap(),
+        "a second claim loses"
+    );
+    assert!(!db.claim_attempt(Uuid::new_v4(), at(4)).unwrap());
+    let running = db.attempt(a.id).unwrap().unwrap();
+    assert_eq!(
+        (running.status, running.started_at),
+        (AttemptStatus::Running, Some(at(3)))
+    );
+    db.finish_attempt(a.id, &report(Verdict::Accepted), at(5))
+        .unwrap();
+    assert!(
+        !db.claim_attempt(a.id, at(6)).unwrap(),
+        "a finished attempt"
+    );
+}
+
+pub fn racing_claims_of_one_attempt_let_exactly_one_win(db: &Database) {
+    let (u, k) = setup_task(db);
+    let a = queued_attempt(&u, &k, at(1));
+    db.insert_attempt(&a).unwrap();
+    let wins: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| s.spawn(move || db.claim_attempt(a.id, at(10 + i)).unwrap()))
+            .collect();
+        hs.into_iter().map(|h| usize::from(h.join().unwrap())).sum()
+    });
+    assert_eq!(wins, 1);
+}
+
+pub fn only_stale_running_attempts_are_requeued(db: &Database) {
+    let (u, k) = setup_task(db);
+    let a = queued_attempt(&u, &k, at(1));
+    db.insert_attempt(&a).unwrap();
+    assert!(
+        !db.requeue_stale_attempt(a.id, at(100)).unwrap(),
+        "queued, not running"
+    );
+    assert!(db.claim_attempt(a.id, at(10)).unwrap());
+    assert!(
+        !db.requeue_stale_attempt(a.id, at(10)).unwrap(),
+        "started at the cutoff: still live"
+    );
+    assert!(db.requeue_stale_attempt(a.id, at(11)).unwrap());
+    assert_eq!(
+        db.attempt(a.id).unwrap().unwrap().status,
+        AttemptStatus::Queued
+    );
+    // Re-claimed by another instance: a recovery that read the old row cannot requeue it.
+    assert!(db.claim_attempt(a.id, at(50)).unwrap());
+    assert!(!db.requeue_stale_attempt(a.id, at(11)).unwrap());
+}
+
+pub fn the_in_flight_cap_counts_only_unfinished_attempts_of_the_user(db: &Database) {
+    let (u, k) = setup_task(db);
+    let other = user(db, "carol");
+    let a1 = queued_attempt(&u, &k, at(1));
+    let a2 = queued_attempt(&u, &k, at(2));
+    let a3 = queued_attempt(&u, &k, at(3));
+    assert!(db.insert_attempt_capped(&a1, 2).unwrap());
+    assert!(db.insert_attempt_capped(&a2, 2).unwrap());
+    assert!(!db.insert_attempt_capped(&a3, 2).unwrap());
+    assert_eq!(db.attempt(a3.id).unwrap(), None, "refused: nothing stored");
+    assert_eq!(db.count_unfinished_of_user(u.id).unwrap(), 2);
+    assert!(db
+        .insert_attempt_capped(&queued_attempt(&other, &k, at(4)), 2)
+        .unwrap());
+    assert!(db.claim_attempt(a1.id, at(5)).unwrap());
+    assert!(!db.insert_attempt_capped(&a3, 2).unwrap(), "running counts");
+    db.finish_attempt(a1.id, &report(Verdict::WrongAnswer), at(6))
+        .unwrap();
+    assert!(db.insert_attempt_capped(&a3, 2).unwrap());
+    assert_eq!(db.count_unfinished_of_user(u.id).unwrap(), 2);
+}
+
+pub fn racing_capped_inserts_of_one_user_stay_under_the_cap(db: &Database) {
+    let (u, k) = setup_task(db);
+    let wins: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let (u, k) = (&u, &k);
+                s.spawn(move || {
+                    usize::from(
+                        db.insert_attempt_capped(&queued_attempt(u, k, at(i)), 2)
+                            .unwrap(),
+                    )
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(wins, 2);
+    assert_eq!(db.count_unfinished_of_user(u.id).unwrap(), 2);
 }

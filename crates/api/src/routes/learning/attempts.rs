@@ -7,7 +7,7 @@ use super::dto::{
 use super::learning;
 use crate::{
     auth::CurrentUser,
-    error::{ApiError, ErrorBody},
+    error::{ApiError, ErrorBody, ErrorDetail},
     extract::{Json, Query},
     grading_worker::GradingJob,
     state::{db, AppState},
@@ -15,7 +15,7 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use domain::{
     attempt::{AttemptStatus, Page},
-    services::submissions::{readable_attempt, submit_code, submit_quiz},
+    services::submissions::{readable_attempt, submit_code, submit_quiz, CodeSubmission},
     DomainError,
 };
 use std::time::Duration;
@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 /// Submits a program for a code task. The attempt is stored (`queued`) before this answers;
 /// grading runs in the background. 503 (with nothing stored) when the grading queue is full or
-/// the sandbox is down.
+/// the sandbox is down; 429 (`Retry-After`, nothing stored) when the caller already has
+/// `SUBMIT_MAX_IN_FLIGHT` submissions queued or running.
 #[utoipa::path(
     post, path = "/tasks/{id}/submissions", tag = "attempts",
     params(("id" = Uuid, Path, description = "Task id")),
@@ -34,6 +35,7 @@ use uuid::Uuid;
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
         (status = 503, body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -54,10 +56,24 @@ pub async fn submit(
     // The slot comes first: if there is no room, nothing is stored and the client may retry.
     let slot = queue.reserve().map_err(DomainError::from)?;
     let (task_id, code) = (id.into_inner(), body.into_inner().code);
-    let (attempt, task) = db(&state, move |s| {
-        submit_code(s, s, &outline, viewer, task_id, &code, chrono::Utc::now())
+    let cap = state.config.submit_max_in_flight;
+    let submitted = db(&state, move |s| {
+        submit_code(
+            s,
+            s,
+            &outline,
+            viewer,
+            task_id,
+            &code,
+            cap,
+            chrono::Utc::now(),
+        )
     })
     .await?;
+    let (attempt, task) = match submitted {
+        CodeSubmission::Queued(attempt, task) => (attempt, task),
+        CodeSubmission::InFlightCap { limit } => return Ok(in_flight_cap(limit)),
+    };
     let domain::attempt::AttemptInput::Code { code } = &attempt.input else {
         return Err(ApiError::internal(
             "a code submission stored a non-code input",
@@ -77,6 +93,23 @@ pub async fn submit(
             attempt_id: attempt.id,
             status: attempt.status.to_string(),
         }))
+}
+
+/// 429 for a student who already has `limit` submissions waiting or running.
+fn in_flight_cap(limit: u32) -> HttpResponse {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: "rate_limited".into(),
+            message: format!(
+                "you already have {limit} submissions queued or running (SUBMIT_MAX_IN_FLIGHT = \
+                 {limit}); nothing was stored, submit again when one is graded"
+            ),
+            fields: Vec::new(),
+        },
+    };
+    HttpResponse::TooManyRequests()
+        .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+        .json(body)
 }
 
 fn no_worker() -> ApiError {

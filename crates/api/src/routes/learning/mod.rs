@@ -22,15 +22,21 @@ use cache::ContentCache;
 use domain::{
     grading::Grader,
     rate_limit::RouteClass,
-    services::submissions::{recover_unfinished, Recovery},
+    services::submissions::{recover_unfinished, Recovery, RecoveryCutoffs},
 };
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+use std::time::Duration;
 
 /// What the learning routes keep beside the shared state: the content cache and the grading
 /// queue (absent when the sandbox was unavailable at start-up).
 pub struct Learning {
     pub cache: ContentCache,
     pub queue: Option<GradingQueue>,
+    /// Set once the periodic recovery sweep runs, so it is started once.
+    sweeping: AtomicBool,
 }
 
 impl std::fmt::Debug for Learning {
@@ -52,6 +58,7 @@ impl Learning {
         Arc::new(Self {
             cache: ContentCache::default(),
             queue,
+            sweeping: AtomicBool::new(false),
         })
     }
 }
@@ -60,18 +67,62 @@ pub fn learning(state: &AppState) -> &Learning {
     &state.learning
 }
 
-/// Start-up: attempts a crash left `queued` or `running` are graded again, or finished as
-/// `internal_error` when their task is gone. Without a grader they stay queued (and are
-/// re-queued at the next start with one); nothing is lost either way. Returns how many were
-/// re-queued and failed.
+/// Start-up recovery, then a periodic sweep (every `WorkerSettings::sweep_every`) so attempts a
+/// crashed instance left behind are graded even if that instance never comes back. Only
+/// attempts no live instance is grading are taken: `running` ones started longer ago than
+/// `WorkerSettings::stale_after` (a live grader gives up before that), and `queued` ones (at
+/// start-up all of them; later only those older than `queued_grace`). The worker grades an
+/// attempt only after claiming it, so a peer queueing the same attempt cannot grade it twice.
+/// Without a grader, attempts stay queued for an instance with one. Returns how many were
+/// re-queued and failed by the start-up pass.
 pub async fn recover(state: &AppState) -> Result<(usize, usize), ApiError> {
     let Some(queue) = learning(state).queue.clone() else {
         tracing::warn!(
-            "no grader: unfinished attempts stay queued until a start with the sandbox available"
+            "no grader: unfinished attempts stay queued until an instance with the sandbox takes them"
         );
         return Ok((0, 0));
     };
-    let plan = db(state, |s| recover_unfinished(s, s, chrono::Utc::now())).await?;
+    let counts = recover_once(state, &queue, Duration::ZERO).await?;
+    if !learning(state).sweeping.swap(true, Ordering::SeqCst) {
+        let (state, every) = (state.clone(), queue.settings().sweep_every);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let grace = queue.settings().queued_grace;
+                if let Err(e) = recover_once(&state, &queue, grace).await {
+                    tracing::warn!(error = %e, "recovery sweep failed; retried at the next tick");
+                }
+            }
+        });
+    }
+    Ok(counts)
+}
+
+/// One periodic sweep now (what the timer runs every `sweep_every`); for tests and operators.
+pub async fn sweep_now(state: &AppState) -> Result<(usize, usize), ApiError> {
+    let Some(queue) = learning(state).queue.clone() else {
+        return Ok((0, 0));
+    };
+    let grace = queue.settings().queued_grace;
+    recover_once(state, &queue, grace).await
+}
+
+/// One recovery pass; `queued_grace` spares queued attempts younger than it.
+async fn recover_once(
+    state: &AppState,
+    queue: &GradingQueue,
+    queued_grace: Duration,
+) -> Result<(usize, usize), ApiError> {
+    let now = chrono::Utc::now();
+    let age = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    let cutoffs = RecoveryCutoffs {
+        running_started_before: now - age(queue.settings().stale_after),
+        queued_created_before: now - age(queued_grace),
+    };
+    let plan = db(state, move |s| recover_unfinished(s, s, cutoffs, now)).await?;
     let (mut requeued, mut failed) = (0, 0);
     for step in plan {
         match step {
@@ -80,14 +131,16 @@ pub async fn recover(state: &AppState) -> Result<(usize, usize), ApiError> {
                 code,
                 task,
             } => {
-                queue
+                if queue
                     .enqueue(GradingJob {
                         attempt_id,
                         code,
                         task,
                     })
-                    .await?;
-                requeued += 1;
+                    .await?
+                {
+                    requeued += 1;
+                }
             }
             Recovery::Failed { .. } => failed += 1,
         }
