@@ -195,6 +195,17 @@ def _after_test():
     _empty_tmp()
 
 
+def _reap_children():
+    """Waits for this process's children (all just killed), so none holds a pid."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except OSError:
+            return
+
+
 def _where(exc):
     """Where in the harness an exception came from, for the operators' log only."""
     tb, last = exc.__traceback__, None
@@ -513,6 +524,7 @@ def run_tests(job, frames):
             result = internal_result(str(e))
         except Exception as e:  # our fault, for this test only: say so, and go on with the next
             _after_test()
+            _reap_children()
             result = internal_result("could not be run: the grading harness failed (%s)" % type(e).__name__, _where(e))
         result["index"] = index
         frames.emit(result)
