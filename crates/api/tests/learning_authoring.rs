@@ -395,3 +395,9 @@ async fn analytics_come_as_json_and_csv() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(fields(&body), ["format"]);
 }
+
+#[actix_web::test]
+async fn control_characters_in_free_text_are_422s_naming_the_field_on_sqlite() {
+    let app = App::spawn(None).await;
+    learning_common::control_characters_are_422s_naming_the_field(&app).await;
+}

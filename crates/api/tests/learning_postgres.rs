@@ -60,3 +60,10 @@ async fn postgres_reading_attempts_and_sessions_work_end_to_end() {
     assert_eq!(got["state"], json!({"code": "x"}));
     assert_eq!(got["taskId"], quiz.to_string());
 }
+
+#[actix_web::test]
+async fn control_characters_in_free_text_are_422s_naming_the_field_on_postgres() {
+    let db = Arc::new(persistence::testing::fresh_postgres());
+    let app = App::spawn_on(db, tempfile::tempdir().unwrap(), None).await;
+    learning_common::control_characters_are_422s_naming_the_field(&app).await;
+}

@@ -52,12 +52,56 @@ impl std::fmt::Display for Slug {
     }
 }
 
-/// A title: trimmed, 1 to 200 characters.
+/// Which control characters a free-text field may hold. One rule for every backend: PostgreSQL
+/// cannot store NUL in text at all, and a course exported from SQLite must import into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// Titles, names: no control character at all (C0, DEL), not even a newline or tab.
+    SingleLine,
+    /// Markdown, code: line feed, carriage return and tab; no other C0 control or DEL.
+    MultiLine,
+    /// Test data a program reads or prints (`stdin`, `expected`): anything but NUL, so a test
+    /// may feed or expect other control characters (an escape sequence, a form feed).
+    Data,
+}
+
+/// The first character of `value` a field of this kind may not hold, if any.
+pub fn forbidden_char(value: &str, kind: TextKind) -> Option<char> {
+    value.chars().find(|&c| match kind {
+        TextKind::SingleLine => c.is_ascii_control(),
+        TextKind::MultiLine => c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t'),
+        TextKind::Data => c == '\0',
+    })
+}
+
+/// Refuses control characters a field of this kind may not hold; the error names `field` and
+/// the offending character's code point (`U+0000`).
+pub fn check_text(field: &str, value: &str, kind: TextKind) -> Result<(), FieldError> {
+    match forbidden_char(value, kind) {
+        None => Ok(()),
+        Some(c) => {
+            let rule = match kind {
+                TextKind::SingleLine => "must not contain control characters",
+                TextKind::MultiLine => {
+                    "must not contain control characters other than line feed, carriage return and tab"
+                }
+                TextKind::Data => "must not contain NUL characters",
+            };
+            Err(FieldError::new(
+                field,
+                format!("{rule} (found U+{:04X})", u32::from(c)),
+            ))
+        }
+    }
+}
+
+/// A title: trimmed, 1 to 200 characters, one line without control characters.
 pub fn check_title(raw: &str) -> Result<String, FieldError> {
     let t = raw.trim();
     if t.is_empty() || t.chars().count() > 200 {
         return Err(FieldError::new("title", "must be 1 to 200 characters"));
     }
+    check_text("title", t, TextKind::SingleLine)?;
     Ok(t.to_string())
 }
 

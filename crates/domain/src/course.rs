@@ -3,7 +3,7 @@
 //! second import updates in place.
 
 use crate::{
-    content::{check_title, LessonKind, Slug},
+    content::{check_text, check_title, LessonKind, Slug, TextKind},
     error::FieldError,
     task::{AssertTest, CodeTask, Limits, TaskData, TestBody, TestCase},
 };
@@ -70,10 +70,12 @@ impl Course {
         for (ti, t) in self.topics.iter().enumerate() {
             let tp = format!("topics[{ti}]");
             check_item(&tp, &t.slug, &t.title, &mut topic_slugs, &mut errs);
+            check_long_text(&tp, &t.slug, "description", &t.description, &mut errs);
             let mut lesson_slugs = std::collections::HashSet::new();
             for (li, l) in t.lessons.iter().enumerate() {
                 let lp = format!("{tp}.lessons[{li}]");
                 check_item(&lp, &l.slug, &l.title, &mut lesson_slugs, &mut errs);
+                check_long_text(&lp, &l.slug, "body", &l.body, &mut errs);
                 let mut task_slugs = std::collections::HashSet::new();
                 for (ki, k) in l.tasks.iter().enumerate() {
                     let kp = format!("{lp}.tasks[{ki}]");
@@ -100,6 +102,16 @@ impl Course {
             .flat_map(|t| &t.lessons)
             .map(|l| l.tasks.len())
             .sum()
+    }
+}
+
+/// A topic's description or a lesson's body: multi-line text without other control characters.
+fn check_long_text(path: &str, slug: &str, field: &str, value: &str, errs: &mut Vec<FieldError>) {
+    if let Err(e) = check_text(&format!("{path}.{field}"), value, TextKind::MultiLine) {
+        errs.push(FieldError {
+            message: format!("({slug:?}) {}", e.message),
+            ..e
+        });
     }
 }
 
@@ -255,5 +267,33 @@ mod tests {
         c.topics[0].lessons.push(dup);
         let errs = c.validate().unwrap_err();
         assert_eq!(errs[0].field, "topics[0].lessons[1].slug");
+    }
+
+    #[test]
+    fn control_characters_are_named_with_the_item_and_field() {
+        let mut c = humaneval_course(LINE).unwrap();
+        c.topics[0].title = "Hello\u{0}World".into();
+        c.topics[0].description = "line one\nline two\u{7}".into();
+        c.topics[0].lessons[0].title = "tab\there".into();
+        c.topics[0].lessons[0].body = "ok\r\n\ttab".into();
+        if let TaskData::Code(code) = &mut c.topics[0].lessons[0].tasks[0].data {
+            code.statement = "a\u{0}b".into();
+            code.tests[0].name = "two\nlines".into();
+        }
+        let errs = c.validate().unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "topics[0].title",
+                "topics[0].description",
+                "topics[0].lessons[0].title",
+                "topics[0].lessons[0].tasks[0].data.statement",
+                "topics[0].lessons[0].tasks[0].data.tests[0].name",
+            ]
+        );
+        assert!(errs[0].message.contains("control characters"), "{errs:?}");
+        assert!(errs[0].message.contains("U+0000"), "{errs:?}");
+        assert!(errs[3].message.contains("humaneval-0"), "{errs:?}");
     }
 }

@@ -1,7 +1,11 @@
 //! Tasks and their typed data. Task data is JSON in the database, but it is never trusted as
 //! such: every write and every read goes through [`TaskData::validate`].
 
-use crate::{content::Slug, error::FieldError, string_enum, Timestamp};
+use crate::{
+    content::{check_text, Slug, TextKind},
+    error::FieldError,
+    string_enum, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -188,6 +192,7 @@ impl TaskData {
                 if r.body.len() > MAX_TEXT_BYTES {
                     errs.push(FieldError::new("body", "is larger than 256 KiB"));
                 }
+                text("body", &r.body, TextKind::MultiLine, &mut errs);
             }
             TaskData::Quiz(q) => validate_quiz(q, &mut errs),
             TaskData::Code(c) => validate_code(c, &mut errs),
@@ -223,6 +228,13 @@ impl TaskData {
     }
 }
 
+/// Control characters: one rule for every free-text field (`content::check_text`).
+fn text(field: &str, value: &str, kind: TextKind, errs: &mut Vec<FieldError>) {
+    if let Err(e) = check_text(field, value, kind) {
+        errs.push(e);
+    }
+}
+
 fn validate_quiz(q: &QuizTask, errs: &mut Vec<FieldError>) {
     if q.questions.is_empty() {
         errs.push(FieldError::new(
@@ -234,6 +246,13 @@ fn validate_quiz(q: &QuizTask, errs: &mut Vec<FieldError>) {
         let at = |f: &str| format!("questions[{i}].{f}");
         if qq.prompt.trim().is_empty() {
             errs.push(FieldError::new(at("prompt"), "must not be empty"));
+        }
+        text(&at("prompt"), &qq.prompt, TextKind::MultiLine, errs);
+        for (k, o) in qq.options.iter().enumerate() {
+            text(&at(&format!("options[{k}]")), o, TextKind::MultiLine, errs);
+        }
+        if let Some(e) = &qq.explanation {
+            text(&at("explanation"), e, TextKind::MultiLine, errs);
         }
         if qq.options.len() < 2 {
             errs.push(FieldError::new(
@@ -273,6 +292,11 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
     }
     if c.starter_code.len() > MAX_CODE_BYTES {
         errs.push(FieldError::new("starterCode", "is larger than 64 KiB"));
+    }
+    text("statement", &c.statement, TextKind::MultiLine, errs);
+    text("starterCode", &c.starter_code, TextKind::MultiLine, errs);
+    if let Some(r) = &c.reference_solution {
+        text("referenceSolution", r, TextKind::MultiLine, errs);
     }
     if c.reference_solution
         .as_ref()
@@ -318,6 +342,8 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
         let at = |f: &str| format!("tests[{i}].{f}");
         if t.name.trim().is_empty() || t.name.len() > 200 {
             errs.push(FieldError::new(at("name"), "must be 1 to 200 characters"));
+        } else if let Err(e) = check_text(&at("name"), &t.name, TextKind::SingleLine) {
+            errs.push(e);
         } else if !names.insert(t.name.as_str()) {
             errs.push(FieldError::new(
                 at("name"),
@@ -335,6 +361,8 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
                         "stdin and expected must each be at most 256 KiB",
                     ));
                 }
+                text(&at("body.io.stdin"), &io.stdin, TextKind::Data, errs);
+                text(&at("body.io.expected"), &io.expected, TextKind::Data, errs);
                 if let Checker::Float { abs, rel } = io.checker {
                     if !(abs.is_finite() && rel.is_finite() && abs >= 0.0 && rel >= 0.0) {
                         errs.push(FieldError::new(
@@ -357,6 +385,7 @@ fn validate_code(c: &CodeTask, errs: &mut Vec<FieldError>) {
                         "must be 1 byte to 256 KiB",
                     ));
                 }
+                text(&at("body.assert.code"), &a.code, TextKind::MultiLine, errs);
             }
         }
     }

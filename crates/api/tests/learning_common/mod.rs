@@ -270,3 +270,112 @@ pub fn ids(app: &App) -> std::collections::HashMap<String, uuid::Uuid> {
     }
     m
 }
+
+/// F1: a control character in any free-text field is a 422 naming the field, on every backend;
+/// nothing is written. `"Hello\u0000World"` was a 500 on PostgreSQL and stored on SQLite.
+pub async fn control_characters_are_422s_naming_the_field(app: &App) {
+    let t = app.register(Role::Teacher).await;
+    let nul = "Hello\u{0}World";
+    let named = |body: &Value| -> Vec<String> {
+        body["error"]["fields"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|x| x["field"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tok = Some(t.token.as_str());
+    let (status, body) = app
+        .call("POST", "/teacher/topics", tok, Some(json!({"title": nul})))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(named(&body), ["title"], "{body}");
+    assert!(body.to_string().contains("control characters"), "{body}");
+    let (status, topic) = app
+        .call(
+            "POST",
+            "/teacher/topics",
+            tok,
+            Some(json!({"title": "Fine", "slug": "fine"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{topic}");
+    let tid = topic["id"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            "PATCH",
+            &format!("/teacher/topics/{tid}"),
+            tok,
+            Some(json!({"description": "a\u{0}b"})),
+        )
+        .await;
+    assert_eq!(
+        (status, named(&body)),
+        (422, vec!["description".to_string()]),
+        "{body}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/teacher/topics/{tid}/lessons"),
+            tok,
+            Some(json!({"title": "L", "body": "x\u{0}y"})),
+        )
+        .await;
+    assert_eq!(
+        (status, named(&body)),
+        (422, vec!["body".to_string()]),
+        "{body}"
+    );
+    let (status, lesson) = app
+        .call(
+            "POST",
+            &format!("/teacher/topics/{tid}/lessons"),
+            tok,
+            Some(json!({"title": "L", "body": "line\n\tindented\r\n"})),
+        )
+        .await;
+    assert_eq!(status, 201, "multi-line text keeps \\n, \\t, \\r: {lesson}");
+    let lid = lesson["id"].as_str().unwrap();
+    let good = serde_json::to_value(code_data("print(1)")).unwrap();
+    let mut bad = good.clone();
+    bad["statement"] = json!(nul);
+    bad["tests"][0]["name"] = json!("two\nlines");
+    let tasks = format!("/teacher/lessons/{lid}/tasks");
+    let (status, body) = app
+        .call(
+            "POST",
+            &tasks,
+            tok,
+            Some(json!({"title": "T", "data": bad})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        named(&body),
+        ["data.statement", "data.tests[0].name"],
+        "{body}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &tasks,
+            tok,
+            Some(json!({"title": "T\u{7}", "data": good})),
+        )
+        .await;
+    assert_eq!(
+        (status, named(&body)),
+        (422, vec!["title".to_string()]),
+        "{body}"
+    );
+    // Nothing was written: one topic, one lesson, no task.
+    let topics = app.db.list_topics(true).unwrap();
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].description, "");
+    let lessons = app.db.lessons(topics[0].id, true).unwrap();
+    assert_eq!(lessons.len(), 1);
+    assert!(app.db.tasks(lessons[0].id, true).unwrap().is_empty());
+}

@@ -6,7 +6,7 @@
 //! sandbox run; [`publish_check`] says when, and [`accept_reference_run`] judges its result.
 
 use crate::{
-    content::{check_title, Lesson, LessonKind, Slug, Topic},
+    content::{check_text, check_title, Lesson, LessonKind, Slug, TextKind, Topic},
     error::FieldError,
     grading::{GradeReport, Verdict},
     ports::ContentPatch,
@@ -101,11 +101,17 @@ fn check_description(d: &str, errs: &mut Vec<FieldError>) {
             "must be at most 10000 characters",
         ));
     }
+    if let Err(e) = check_text("description", d, TextKind::MultiLine) {
+        errs.push(e);
+    }
 }
 
 fn check_body(b: &str, errs: &mut Vec<FieldError>) {
     if b.len() > MAX_TEXT_BYTES {
         errs.push(FieldError::new("body", "is larger than 256 KiB"));
+    }
+    if let Err(e) = check_text("body", b, TextKind::MultiLine) {
+        errs.push(e);
     }
 }
 
@@ -355,6 +361,81 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fields(e), ["title", "slug"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_free_text_field() {
+        let nul = "Hello\u{0}World";
+        let e = new_topic(
+            TopicInput {
+                title: nul.into(),
+                slug: Some("t".into()),
+                description: Some("a\u{1b}b".into()),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["title", "description"]);
+        let e = new_lesson(
+            Uuid::new_v4(),
+            LessonInput {
+                title: "new\nline".into(),
+                slug: Some("l".into()),
+                body: Some("x\u{0}y".into()),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["title", "body"]);
+        // Multi-line text keeps line feeds, carriage returns and tabs.
+        new_lesson(
+            Uuid::new_v4(),
+            LessonInput {
+                title: "Fine".into(),
+                body: Some("a\r\n\tb".into()),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        let e = content_patch(ContentChanges {
+            title: Some("T\u{0}".into()),
+            description: Some("\u{0}".into()),
+            body: Some("\u{7f}".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(fields(e), ["title", "description", "body"]);
+        let mut data = code_task_data();
+        if let TaskData::Code(c) = &mut data {
+            c.statement = nul.into();
+            c.starter_code = "x = 1\u{0}".into();
+            if let crate::task::TestBody::Io(io) = &mut c.tests[0].body {
+                io.stdin = "\u{1b}[1m\n".into(); // other control characters are test data
+                io.expected = "\u{0}".into();
+            }
+        }
+        let e = new_task(
+            Uuid::new_v4(),
+            TaskInput {
+                slug: None,
+                title: "Sum".into(),
+                data,
+                published: None,
+            },
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(e),
+            [
+                "data.statement",
+                "data.starterCode",
+                "data.tests[0].body.io.expected"
+            ]
+        );
     }
 
     #[test]

@@ -131,6 +131,67 @@ pub fn course_with_one_bad_field_writes_nothing(db: &Database) {
     assert!(db.list_topics(true).unwrap().is_empty());
 }
 
+/// F1: a NUL (or other control character) in a title, description, body or task text is
+/// refused naming the item and the field, the same on both backends (PostgreSQL cannot store NUL
+/// in text; SQLite would have); nothing is written. Also through a TOML file, as `campus import`.
+pub fn course_with_control_characters_is_refused_naming_item_and_field(db: &Database) {
+    let mut course = example_course();
+    let last = course.topics.len() - 1;
+    course.topics[last].title = "Hello\u{0}World".into();
+    course.topics[0].lessons[0].body = "body\u{0}".into();
+    let ll = course.topics[last].lessons.len() - 1;
+    let lk = course.topics[last].lessons[ll].tasks.len() - 1;
+    let TaskData::Code(code) = &mut course.topics[last].lessons[ll].tasks[lk].data else {
+        panic!("the example's last task is a code task")
+    };
+    code.statement = "a\u{1}b".into();
+    let statement = format!("topics[{last}].lessons[{ll}].tasks[{lk}].data.statement");
+    let check = |errs: &[domain::FieldError]| {
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "topics[0].lessons[0].body".to_string(),
+                format!("topics[{last}].title"),
+                statement.clone(),
+            ],
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .all(|e| e.message.contains("control characters")),
+            "{errs:?}"
+        );
+    };
+    match db.import_course(&course, t0()) {
+        Err(RepoError::Invalid(errs)) => check(&errs),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    assert!(
+        db.list_topics(true).unwrap().is_empty(),
+        "nothing was written"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nul.toml");
+    // Written by hand (write_course validates nothing, but be explicit about the escape).
+    write_course(&file, &course).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("\\u0000"),
+        "the file holds the NUL as a TOML escape"
+    );
+    // The CLI's message names the file, the item (its path and slug) and the field.
+    let e = read_course(&file).unwrap_err().to_string();
+    assert!(
+        e.contains("nul.toml: topics[0].lessons[0].body")
+            && e.contains("control characters")
+            && e.contains("and 2 more"),
+        "{e}"
+    );
+    assert!(db.list_topics(true).unwrap().is_empty());
+}
+
 /// A failure the validator cannot foresee (here a trigger refusing the last task) rolls the
 /// whole import back: one transaction.
 pub fn import_failing_midway_writes_nothing(db: &Database) {

@@ -74,6 +74,7 @@ on_both_backends! {
     sessions::session_state_must_be_an_object_within_the_cap,
     course::humaneval_import_is_idempotent,
     course::course_with_one_bad_field_writes_nothing,
+    course::course_with_control_characters_is_refused_naming_item_and_field,
     course::import_failing_midway_writes_nothing,
     course::export_then_import_is_a_round_trip,
     course::reimport_updates_in_place_and_keeps_unlisted_items,
