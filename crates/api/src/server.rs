@@ -101,8 +101,13 @@ impl Server {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting and lets requests in flight finish.
+    /// Then releases the grader's pre-created containers, so a graceful stop leaves none.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(grader) = &self.state.grader {
+            grader.shutdown().await;
+        }
+        served
     }
 }
 

@@ -537,3 +537,55 @@ fn campus_import_of_humaneval_creates_164_code_tasks_once() {
         .sum();
     assert_eq!(tasks, 164, "still 164 code tasks after the second import");
 }
+
+/// Sandbox containers (any state) whose owner label names process `pid`.
+fn containers_of_pid(pid: u32) -> usize {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=campus.sandbox",
+            "--format",
+            "{{.Label \"campus.owner\"}}",
+        ])
+        .output()
+        .expect("docker CLI present (scripts/setup-docker installs the engine)");
+    assert!(out.status.success(), "docker ps failed: {}", stderr(&out));
+    let needle = format!("/{pid}/");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
+
+#[test]
+fn a_graceful_stop_leaves_no_sandbox_container_behind() {
+    // The grader creates containers ahead of need; SIGTERM must remove them, not leave them
+    // for the next start's reaper.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = campus(dir.path(), &[("CAMPUS_ADDR", &addr)])
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_health(port, &mut child);
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of_pid(pid) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the grader created no container ahead of need (is the sandbox image built? scripts/build-sandbox-image)"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop(&mut child);
+    assert_eq!(
+        containers_of_pid(pid),
+        0,
+        "containers left behind after SIGTERM"
+    );
+}

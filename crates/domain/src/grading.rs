@@ -147,6 +147,10 @@ pub enum GradeError {
 #[async_trait::async_trait]
 pub trait Grader: Send + Sync {
     async fn grade(&self, code: &str, task: &CodeTask) -> Result<GradeReport, GradeError>;
+
+    /// Releases what the grader holds ahead of need (pre-created containers). Called once on a
+    /// graceful stop; grading after it is not expected.
+    async fn shutdown(&self) {}
 }
 
 #[cfg(test)]

@@ -230,6 +230,10 @@ impl Grader for DockerGrader {
             .await
             .map(|(report, _)| report)
     }
+
+    async fn shutdown(&self) {
+        DockerGrader::shutdown(self).await;
+    }
 }
 
 fn validate(c: &SandboxConfig) -> Result<(), SandboxError> {
