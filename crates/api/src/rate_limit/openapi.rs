@@ -30,8 +30,16 @@ pub fn document(op: &mut Operation, class: RouteClass) {
             .description(Some(text))
             .build()
     };
+    // An operation may document a 429 of its own (e.g. a cap on work in flight); the limiter's
+    // headers come with every 429, so its description is kept and the headers are added.
+    let own = match op.responses.responses.get("429") {
+        Some(RefOr::T(r)) if !r.description.is_empty() => format!("{}; or ", r.description),
+        _ => String::new(),
+    };
     let response = ResponseBuilder::new()
-        .description("Too many requests: the budget is spent; retry after `Retry-After` seconds")
+        .description(format!(
+            "Too many requests: {own}the budget is spent; retry after `Retry-After` seconds"
+        ))
         .header(
             "Retry-After",
             seconds("Seconds until one more request is allowed"),
@@ -49,8 +57,7 @@ pub fn document(op: &mut Operation, class: RouteClass) {
         .build();
     op.responses
         .responses
-        .entry("429".into())
-        .or_insert(RefOr::T(response));
+        .insert("429".into(), RefOr::T(response));
 }
 
 #[cfg(test)]
