@@ -401,3 +401,72 @@ async fn control_characters_in_free_text_are_422s_naming_the_field_on_sqlite() {
     let app = App::spawn(None).await;
     learning_common::control_characters_are_422s_naming_the_field(&app).await;
 }
+
+/// F3: deleting a task, lesson or topic that students have attempts under is a 409 naming how
+/// many attempts would be lost, and deletes nothing; `?force=true` deletes.
+#[actix_web::test]
+async fn deleting_content_with_students_attempts_needs_force() {
+    let app = App::spawn(None).await;
+    app.import(&small_course());
+    let ids = ids(&app);
+    let t = app.register(Role::Teacher).await;
+    let s = app.register(Role::Student).await;
+    let tok = Some(t.token.as_str());
+    let quiz = ids["task:quiz-1"];
+    for _ in 0..2 {
+        let (status, a) = app
+            .call(
+                "POST",
+                &format!("/tasks/{quiz}/quiz-answers"),
+                Some(&s.token),
+                Some(json!({"answers": [[1], [0, 2]]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{a}");
+    }
+    let lesson = app.db.task(quiz).unwrap().unwrap().lesson_id;
+    let topic = app.db.lesson(lesson).unwrap().unwrap().topic_id;
+    for path in [
+        format!("/teacher/tasks/{quiz}"),
+        format!("/teacher/lessons/{lesson}"),
+        format!("/teacher/topics/{topic}"),
+        format!("/teacher/tasks/{quiz}?force=false"),
+    ] {
+        let (status, body) = app.call("DELETE", &path, tok, None).await;
+        assert_eq!(status, 409, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "conflict");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("2 student attempts") && msg.contains("force=true"),
+            "{msg}"
+        );
+    }
+    assert!(app.db.task(quiz).unwrap().is_some(), "nothing was deleted");
+    let (_, mine) = app.get("/me/solutions", &s.token).await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
+
+    let (status, body) = app
+        .call(
+            "DELETE",
+            &format!("/teacher/tasks/{quiz}?force=true"),
+            tok,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(app.db.task(quiz).unwrap(), None);
+    // With the attempts gone, the lesson deletes without force.
+    let (status, body) = app
+        .call("DELETE", &format!("/teacher/lessons/{lesson}"), tok, None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/teacher/tasks/{quiz}?force=maybe"),
+            tok,
+            None,
+        )
+        .await;
+    assert!(status == 400 || status == 422, "{status}");
+}

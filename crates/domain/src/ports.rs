@@ -72,6 +72,33 @@ pub struct ImportSummary {
     pub tasks_updated: u32,
 }
 
+/// A topic, lesson or task, as the target of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentItem {
+    Topic(Uuid),
+    Lesson(Uuid),
+    Task(Uuid),
+}
+
+impl ContentItem {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Topic(_) => "topic",
+            Self::Lesson(_) => "lesson",
+            Self::Task(_) => "task",
+        }
+    }
+}
+
+/// What [`ContentRepo::delete_content`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Deleted, with this many students' attempts (and their solutions) under it.
+    Deleted { attempts: u64 },
+    /// Nothing deleted: this many attempts would have gone with it and `force` was false.
+    Refused { attempts: u64 },
+}
+
 pub trait ContentRepo: Send + Sync {
     fn list_topics(&self, include_unpublished: bool) -> Result<Vec<Topic>, RepoError>;
     fn topic(&self, id: Uuid) -> Result<Option<Topic>, RepoError>;
@@ -109,6 +136,11 @@ pub trait ContentRepo: Send + Sync {
     /// Replaces every field but `id`, `lesson_id`, `position` and `created_at`; validates data.
     fn update_task(&self, task: &Task) -> Result<Task, RepoError>;
     fn delete_task(&self, id: Uuid) -> Result<(), RepoError>;
+    /// Deletes a topic, lesson or task with everything under it, in one transaction, unless
+    /// students' attempts are under it and `force` is false: then nothing changes and the count
+    /// comes back (`Refused`). New attempts cannot slip in between the count and the delete.
+    /// `NotFound` when the item does not exist.
+    fn delete_content(&self, item: ContentItem, force: bool) -> Result<DeleteOutcome, RepoError>;
     fn reorder_tasks(&self, lesson_id: Uuid, ids: &[Uuid]) -> Result<(), RepoError>;
 
     /// Every (topic, lesson) pair in course order, for previous/next navigation.

@@ -9,7 +9,7 @@ use crate::{
     content::{check_text, check_title, Lesson, LessonKind, Slug, TextKind, Topic},
     error::FieldError,
     grading::{GradeReport, Verdict},
-    ports::ContentPatch,
+    ports::{ContentItem, ContentPatch, ContentRepo, DeleteOutcome},
     task::{CodeTask, Task, TaskData, MAX_TEXT_BYTES},
     DomainError, Timestamp,
 };
@@ -118,6 +118,25 @@ fn check_body(b: &str, errs: &mut Vec<FieldError>) {
 fn check_data(data: &TaskData, errs: &mut Vec<FieldError>) {
     if let Err(es) = data.validate() {
         errs.extend(es.into_iter().map(|e| e.under("data")));
+    }
+}
+
+/// Deletes a topic, lesson or task. Students' attempts (and solutions) under it would be lost
+/// with it, so unless `force` is given that is a `Conflict` naming how many, and nothing is
+/// deleted. Returns how many attempts were deleted.
+pub fn delete_item(
+    content: &dyn ContentRepo,
+    item: ContentItem,
+    force: bool,
+) -> Result<u64, DomainError> {
+    match content.delete_content(item, force)? {
+        DeleteOutcome::Deleted { attempts } => Ok(attempts),
+        DeleteOutcome::Refused { attempts } => Err(DomainError::Conflict(format!(
+            "{attempts} student attempt{} (and any solutions they hold) would be deleted with this {}; \
+             unpublish it instead, or repeat with ?force=true to delete them too",
+            if attempts == 1 { "" } else { "s" },
+            item.noun()
+        ))),
     }
 }
 

@@ -220,6 +220,13 @@ impl ContentRepo for FakeRepo {
     fn delete_task(&self, _: Uuid) -> Result<(), RepoError> {
         unimplemented!()
     }
+    fn delete_content(
+        &self,
+        _: crate::ports::ContentItem,
+        _: bool,
+    ) -> Result<crate::ports::DeleteOutcome, RepoError> {
+        unimplemented!()
+    }
     fn reorder_tasks(&self, _: Uuid, _: &[Uuid]) -> Result<(), RepoError> {
         unimplemented!()
     }

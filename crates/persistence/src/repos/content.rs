@@ -6,12 +6,12 @@ use crate::connection::DbConn;
 use crate::database::Database;
 use crate::error::DbResultExt;
 use crate::models::{id_text, task_data_json, to_db, LessonRow, TaskRow, TopicRow};
-use crate::schema::{lessons, tasks, topics};
+use crate::schema::{attempts, lessons, tasks, topics};
 use diesel::prelude::*;
 use domain::{
     content::{Lesson, Topic},
     course::Course,
-    ports::{ContentPatch, ContentRepo, ImportSummary},
+    ports::{ContentItem, ContentPatch, ContentRepo, DeleteOutcome, ImportSummary},
     task::Task,
     RepoError, Timestamp,
 };
@@ -371,6 +371,72 @@ impl ContentRepo for Database {
                 0 => Err(RepoError::NotFound("task")),
                 _ => Ok(()),
             }
+        })
+    }
+
+    fn delete_content(&self, item: ContentItem, force: bool) -> Result<DeleteOutcome, RepoError> {
+        self.write(|conn| {
+            let (id, exists) = match item {
+                ContentItem::Topic(id) => {
+                    let id = id_text(id);
+                    let n: i64 = topics::table.find(&id).count().get_result(conn).repo()?;
+                    (id, n > 0)
+                }
+                ContentItem::Lesson(id) => {
+                    let id = id_text(id);
+                    let n: i64 = lessons::table.find(&id).count().get_result(conn).repo()?;
+                    (id, n > 0)
+                }
+                ContentItem::Task(id) => {
+                    let id = id_text(id);
+                    let n: i64 = tasks::table.find(&id).count().get_result(conn).repo()?;
+                    (id, n > 0)
+                }
+            };
+            if !exists {
+                return Err(RepoError::NotFound(item.noun()));
+            }
+            let task_ids: Vec<String> = match item {
+                ContentItem::Task(_) => vec![id.clone()],
+                ContentItem::Lesson(_) => tasks::table
+                    .filter(tasks::lesson_id.eq(&id))
+                    .select(tasks::id)
+                    .load(conn)
+                    .repo()?,
+                ContentItem::Topic(_) => tasks::table
+                    .inner_join(lessons::table)
+                    .filter(lessons::topic_id.eq(&id))
+                    .select(tasks::id)
+                    .load(conn)
+                    .repo()?,
+            };
+            // PostgreSQL: lock the tasks, so an attempt being inserted now (its foreign key
+            // takes a share lock on its task) waits for this transaction and cannot be lost
+            // uncounted. SQLite's `BEGIN IMMEDIATE` already keeps other writers out.
+            if let DbConn::Postgres(pg) = conn {
+                tasks::table
+                    .filter(tasks::id.eq_any(&task_ids))
+                    .select(tasks::id)
+                    .for_update()
+                    .load::<String>(pg)
+                    .repo()?;
+            }
+            let n: i64 = attempts::table
+                .filter(attempts::task_id.eq_any(&task_ids))
+                .count()
+                .get_result(conn)
+                .repo()?;
+            let attempts = u64::try_from(n).unwrap_or(0);
+            if attempts > 0 && !force {
+                return Ok(DeleteOutcome::Refused { attempts });
+            }
+            match item {
+                ContentItem::Topic(_) => diesel::delete(topics::table.find(&id)).execute(conn),
+                ContentItem::Lesson(_) => diesel::delete(lessons::table.find(&id)).execute(conn),
+                ContentItem::Task(_) => diesel::delete(tasks::table.find(&id)).execute(conn),
+            }
+            .repo()?;
+            Ok(DeleteOutcome::Deleted { attempts })
         })
     }
 

@@ -79,6 +79,53 @@ pub fn deleting_a_topic_cascades_to_lessons_tasks_and_attempts(db: &Database) {
     assert!(db.unfinished_attempts().unwrap().is_empty());
 }
 
+/// F3: a delete that would take students' attempts with it is refused (with the count) unless
+/// forced; an item without attempts is deleted; a missing one is `NotFound`.
+pub fn deleting_content_with_attempts_needs_force(db: &Database) {
+    use domain::ports::{ContentItem, DeleteOutcome};
+    let (u, t) = setup_task(db);
+    let l = db.lesson(t.lesson_id).unwrap().unwrap();
+    for i in 0..3 {
+        db.insert_attempt(&queued_attempt(&u, &t, at(i))).unwrap();
+    }
+    let empty = task(db, &l, "empty");
+    for item in [
+        ContentItem::Task(t.id),
+        ContentItem::Lesson(l.id),
+        ContentItem::Topic(l.topic_id),
+    ] {
+        assert_eq!(
+            db.delete_content(item, false).unwrap(),
+            DeleteOutcome::Refused { attempts: 3 },
+            "{item:?}"
+        );
+    }
+    assert!(db.task(t.id).unwrap().is_some(), "nothing was deleted");
+    assert_eq!(db.attempts_of_task(t.id).unwrap().len(), 3);
+    // No attempts under it: deleted without force.
+    assert_eq!(
+        db.delete_content(ContentItem::Task(empty.id), false)
+            .unwrap(),
+        DeleteOutcome::Deleted { attempts: 0 }
+    );
+    assert_eq!(db.task(empty.id).unwrap(), None);
+    assert!(matches!(
+        db.delete_content(ContentItem::Task(empty.id), true),
+        Err(RepoError::NotFound("task"))
+    ));
+    assert_eq!(
+        db.delete_content(ContentItem::Topic(l.topic_id), true)
+            .unwrap(),
+        DeleteOutcome::Deleted { attempts: 3 }
+    );
+    assert_eq!(db.lesson(l.id).unwrap(), None);
+    assert!(db.attempts_of_task(t.id).unwrap().is_empty());
+    assert!(matches!(
+        db.delete_content(ContentItem::Lesson(l.id), true),
+        Err(RepoError::NotFound("lesson"))
+    ));
+}
+
 pub fn new_items_are_appended_and_reorder_needs_every_item(db: &Database) {
     let ts: Vec<_> = ["x", "y", "z"].iter().map(|s| topic(db, s)).collect();
     assert_eq!(

@@ -54,6 +54,7 @@ on_both_backends! {
     links::expired_link_code_is_rejected,
     content::slugs_are_unique_per_parent,
     content::deleting_a_topic_cascades_to_lessons_tasks_and_attempts,
+    content::deleting_content_with_attempts_needs_force,
     content::new_items_are_appended_and_reorder_needs_every_item,
     content::patches_change_only_given_fields_and_unpublished_items_hide,
     content::task_data_is_validated_on_write,

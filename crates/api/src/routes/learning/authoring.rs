@@ -4,11 +4,11 @@
 //! a code task that carries a reference solution first runs that solution against the task's
 //! own tests in the sandbox; only `accepted` lets the write through.
 
-use super::{learning, task_data};
+use super::{dto::DeleteQuery, learning, task_data};
 use crate::{
     auth::Teacher,
     error::{ApiError, ErrorBody},
-    extract::Json,
+    extract::{Json, Query},
     grading_worker::GradingJob,
     state::{db, AppState},
 };
@@ -17,11 +17,12 @@ use chrono::{DateTime, Utc};
 use domain::{
     attempt::AttemptStatus,
     content::{Lesson, LessonKind, Topic},
+    ports::ContentItem,
     services::{
         authoring::{
-            accept_reference_run, changed_task, check_reorder, content_patch, new_lesson, new_task,
-            new_topic, publish_check, tests_changed, ContentChanges, LessonInput, TaskChanges,
-            TaskInput, TopicInput,
+            accept_reference_run, changed_task, check_reorder, content_patch, delete_item,
+            new_lesson, new_task, new_topic, publish_check, tests_changed, ContentChanges,
+            LessonInput, TaskChanges, TaskInput, TopicInput,
         },
         submissions::rejudge_candidates,
     },
@@ -296,19 +297,25 @@ pub async fn update_topic(
     Ok(HttpResponse::Ok().json(TopicDto::from(&topic)))
 }
 
-/// Deletes a topic with its lessons, tasks and their attempts.
+/// Deletes a topic with its lessons and tasks. Refused (409) when students' attempts are under
+/// it, unless `?force=true`.
 #[utoipa::path(delete, path = "/teacher/topics/{id}", tag = "authoring",
-    params(("id" = Uuid, Path, description = "Topic id")),
+    params(("id" = Uuid, Path, description = "Topic id"), DeleteQuery),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Students' attempts would be deleted with it; nothing was deleted (repeat with `?force=true`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_topic(
     state: web::Data<AppState>,
     _t: Teacher,
     id: web::Path<Uuid>,
+    query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    db(&state, move |s| s.delete_topic(id)).await?;
+    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
+    db(&state, move |s| {
+        delete_item(s, ContentItem::Topic(id), force)
+    })
+    .await?;
     changed(&state);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -414,18 +421,25 @@ pub async fn update_lesson(
     Ok(HttpResponse::Ok().json(LessonDto::from(&lesson)))
 }
 
+/// Deletes a lesson with its tasks. Refused (409) when students' attempts are under it, unless
+/// `?force=true`.
 #[utoipa::path(delete, path = "/teacher/lessons/{id}", tag = "authoring",
-    params(("id" = Uuid, Path, description = "Lesson id")),
+    params(("id" = Uuid, Path, description = "Lesson id"), DeleteQuery),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Students' attempts would be deleted with it; nothing was deleted (repeat with `?force=true`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_lesson(
     state: web::Data<AppState>,
     _t: Teacher,
     id: web::Path<Uuid>,
+    query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    db(&state, move |s| s.delete_lesson(id)).await?;
+    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
+    db(&state, move |s| {
+        delete_item(s, ContentItem::Lesson(id), force)
+    })
+    .await?;
     changed(&state);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -616,18 +630,24 @@ pub async fn publish_task(
     Ok(HttpResponse::Ok().json(TaskDto::from(&stored)))
 }
 
+/// Deletes a task. Refused (409) when students have attempts on it, unless `?force=true`.
 #[utoipa::path(delete, path = "/teacher/tasks/{id}", tag = "authoring",
-    params(("id" = Uuid, Path, description = "Task id")),
+    params(("id" = Uuid, Path, description = "Task id"), DeleteQuery),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Students' attempts would be deleted with it; nothing was deleted (repeat with `?force=true`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_task(
     state: web::Data<AppState>,
     _t: Teacher,
     id: web::Path<Uuid>,
+    query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    db(&state, move |s| s.delete_task(id)).await?;
+    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
+    db(&state, move |s| {
+        delete_item(s, ContentItem::Task(id), force)
+    })
+    .await?;
     changed(&state);
     Ok(HttpResponse::NoContent().finish())
 }

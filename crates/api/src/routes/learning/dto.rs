@@ -332,6 +332,15 @@ impl From<&Attempt> for AttemptDto {
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Delete even when students' attempts (and solutions) would be deleted with the item.
+    /// Without it such a delete is a 409 naming how many attempts would be lost.
+    pub force: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Seconds to wait for the attempt to finish (0 to 30); answers at once when it is done.
     #[validate(range(min = 0, max = 30))]
