@@ -470,3 +470,33 @@ async fn deleting_content_with_students_attempts_needs_force() {
         .await;
     assert!(status == 400 || status == 422, "{status}");
 }
+
+/// F4: a duplicate slug is a 409 whose `fields` names `slug`.
+#[actix_web::test]
+async fn a_duplicate_slug_conflict_names_the_slug_field() {
+    let app = App::spawn(None).await;
+    app.import(&small_course());
+    let ids = ids(&app);
+    let t = app.register(Role::Teacher).await;
+    let tok = Some(t.token.as_str());
+    let (status, body) = app
+        .call(
+            "POST",
+            "/teacher/topics",
+            tok,
+            Some(json!({"title": "x", "slug": "basics"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(fields(&body), ["slug"], "{body}");
+    let (status, body) = app
+        .call(
+            "PATCH",
+            &format!("/teacher/tasks/{}", ids["task:sum"]),
+            tok,
+            Some(json!({"slug": "sum-draft"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(fields(&body), ["slug"], "{body}");
+}

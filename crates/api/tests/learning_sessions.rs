@@ -122,3 +122,48 @@ async fn session_bodies_are_checked_field_by_field() {
         .await;
     assert_eq!(status, 401);
 }
+
+/// F4: a session's `taskId` must name a task the caller can open: a missing task and a draft
+/// (for a student) are the same 422 naming `taskId`, so draft ids cannot be probed; nothing is
+/// stored. A teacher may save a session on a draft.
+#[actix_web::test]
+async fn a_session_task_id_must_name_a_task_the_caller_can_open() {
+    let app = App::spawn(None).await;
+    app.import(&learning_common::small_course());
+    let ids = learning_common::ids(&app);
+    let me = app.register(Role::Student).await;
+    for bad in [
+        uuid::Uuid::nil().to_string(),
+        ids["task:sum-draft"].to_string(),
+    ] {
+        let (status, body) = app
+            .call(
+                "POST",
+                "/sessions",
+                Some(&me.token),
+                Some(json!({"taskId": bad, "state": {}})),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_eq!(body["error"]["fields"][0]["field"], "taskId", "{body}");
+    }
+    let (status, body) = app
+        .call(
+            "POST",
+            "/sessions",
+            Some(&me.token),
+            Some(json!({"taskId": ids["task:sum"], "state": {}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let teacher = app.register(Role::Teacher).await;
+    let (status, body) = app
+        .call(
+            "POST",
+            "/sessions",
+            Some(&teacher.token),
+            Some(json!({"taskId": ids["task:sum-draft"], "state": {}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}

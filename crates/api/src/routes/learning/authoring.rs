@@ -267,7 +267,9 @@ pub async fn create_topic(
         },
         now(),
     )?;
-    let stored = db(&state, move |s| s.insert_topic(&topic)).await?;
+    let stored = db(&state, move |s| s.insert_topic(&topic))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Created().json(TopicDto::from(&stored)))
 }
@@ -292,7 +294,9 @@ pub async fn update_topic(
         ..Default::default()
     })?;
     let id = id.into_inner();
-    let topic = db(&state, move |s| s.update_topic(id, &patch, now())).await?;
+    let topic = db(&state, move |s| s.update_topic(id, &patch, now()))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Ok().json(TopicDto::from(&topic)))
 }
@@ -390,7 +394,8 @@ pub async fn create_lesson(
         s.topic(topic_id)?.ok_or(DomainError::NotFound("topic"))?;
         Ok::<_, DomainError>(s.insert_lesson(&lesson)?)
     })
-    .await?;
+    .await
+    .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Created().json(LessonDto::from(&stored)))
 }
@@ -416,7 +421,9 @@ pub async fn update_lesson(
         ..Default::default()
     })?;
     let id = id.into_inner();
-    let lesson = db(&state, move |s| s.update_lesson(id, &patch, now())).await?;
+    let lesson = db(&state, move |s| s.update_lesson(id, &patch, now()))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Ok().json(LessonDto::from(&lesson)))
 }
@@ -536,7 +543,9 @@ pub async fn create_task(
     })
     .await?;
     reference_gate(&state, None, &task).await?;
-    let stored = db(&state, move |s| s.insert_task(&task)).await?;
+    let stored = db(&state, move |s| s.insert_task(&task))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Created().json(TaskDto::from(&stored)))
 }
@@ -592,7 +601,9 @@ pub async fn update_task(
     )?;
     reference_gate(&state, Some(&before), &after).await?;
     let retest = tests_changed(&before, &after);
-    let stored = db(&state, move |s| s.update_task(&after)).await?;
+    let stored = db(&state, move |s| s.update_task(&after))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     if retest && r.rejudge == Some(true) {
         rejudge_all(&state, &stored).await?;
@@ -625,7 +636,9 @@ pub async fn publish_task(
         now(),
     )?;
     reference_gate(&state, Some(&before), &after).await?;
-    let stored = db(&state, move |s| s.update_task(&after)).await?;
+    let stored = db(&state, move |s| s.update_task(&after))
+        .await
+        .map_err(slug_field)?;
     changed(&state);
     Ok(HttpResponse::Ok().json(TaskDto::from(&stored)))
 }
@@ -725,4 +738,17 @@ async fn rejudge_all(state: &AppState, task: &Task) -> Result<u32, ApiError> {
         queued += 1;
     }
     Ok(queued)
+}
+
+/// A unique-slug conflict names its field (`fields: [{"field": "slug"}]`), like a 422 would.
+fn slug_field(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Conflict { message, fields } if fields.is_empty() && message.contains("slug") => {
+            ApiError::Conflict {
+                fields: vec![domain::FieldError::new("slug", message.clone())],
+                message,
+            }
+        }
+        other => other,
+    }
 }

@@ -30,8 +30,25 @@ pub async fn create_session(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = user.viewer();
     let req = body.into_inner();
+    let outline = match req.task_id {
+        Some(_) => {
+            super::learning(&state)
+                .cache
+                .outline(&state, viewer.sees_drafts())
+                .await?
+        }
+        None => Default::default(),
+    };
     let s = db(&state, move |s| {
-        sessions::create(s, viewer, req.task_id, req.state, chrono::Utc::now())
+        sessions::create(
+            s,
+            s,
+            &outline,
+            viewer,
+            req.task_id,
+            req.state,
+            chrono::Utc::now(),
+        )
     })
     .await?;
     Ok(HttpResponse::Created()
