@@ -82,6 +82,9 @@ async fn cpu_spin_in_many_threads_times_out() {
     let r = attack(
         r#"
 import threading
+# Small stacks, so the 16 threads start under the memory limit (8 MiB default stacks would
+# not: that is the memory limit at work, not the CPU spin this test is about).
+threading.stack_size(256 * 1024)
 def spin():
     while True:
         pass
