@@ -419,6 +419,9 @@ mod tests {
         fn requeue_stale_attempt(&self, _: Uuid, _: Timestamp) -> Result<bool, RepoError> {
             unimplemented!()
         }
+        fn requeue_finished_attempt(&self, _: Uuid) -> Result<bool, RepoError> {
+            unimplemented!()
+        }
         fn set_status(
             &self,
             id: Uuid,

@@ -436,3 +436,51 @@ async fn one_student_may_have_only_a_few_submissions_in_flight() {
     let (status, body, _) = submit(other.token.clone()).await;
     assert_eq!(status, 202, "{body}");
 }
+
+/// A rejudge puts finished code attempts back in the queue and grades them again (it was a 409:
+/// a finished attempt's status could not be changed).
+#[actix_web::test]
+async fn a_rejudge_grades_finished_attempts_again() {
+    let app = App::spawn(Some(Arc::new(StandIn {
+        delay: Duration::ZERO,
+    })))
+    .await;
+    app.import(&small_course());
+    let task = ids(&app)["task:sum"];
+    let s = app.register(Role::Student).await;
+    let t = app.register(Role::Teacher).await;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/tasks/{task}/submissions"),
+            Some(&s.token),
+            Some(json!({"code": "print(a + b)"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["attemptId"].as_str().unwrap().to_string();
+    let (_, a) = app.get(&format!("/attempts/{id}?wait=10"), &s.token).await;
+    assert_eq!(a["verdict"], "accepted", "{a}");
+    let first = app.db.attempt(id.parse().unwrap()).unwrap().unwrap();
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/teacher/tasks/{task}/rejudge"),
+            Some(&t.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["queued"], 1, "{body}");
+    let mut again = None;
+    for _ in 0..50 {
+        let a = app.db.attempt(first.id).unwrap().unwrap();
+        if a.status == AttemptStatus::Done && a.finished_at != first.finished_at {
+            again = Some(a);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = again.expect("the rejudged attempt was graded again");
+    assert_eq!(again.report.unwrap().verdict, Verdict::Accepted);
+}

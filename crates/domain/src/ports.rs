@@ -174,6 +174,9 @@ pub trait AttemptRepo: Send + Sync {
     /// started (claimed) since, or is finished.
     fn requeue_stale_attempt(&self, id: Uuid, started_before: Timestamp)
         -> Result<bool, RepoError>;
+    /// A rejudge: puts a `Done` attempt back to `Queued`, clearing its report (a solution it
+    /// recorded stays). False when it is not done (already queued or running).
+    fn requeue_finished_attempt(&self, id: Uuid) -> Result<bool, RepoError>;
     /// Stores the report, sets `Done`, and records a solution if it is the first accepted one.
     /// Only a `Running` (claimed) attempt can be finished: otherwise `Conflict`.
     fn finish_attempt(

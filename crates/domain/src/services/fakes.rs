@@ -307,6 +307,18 @@ impl AttemptRepo for FakeRepo {
             _ => Ok(false),
         }
     }
+    fn requeue_finished_attempt(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut s = self.state.lock().unwrap();
+        match s.attempts.iter_mut().find(|a| a.id == id) {
+            Some(a) if a.status == AttemptStatus::Done => {
+                a.status = AttemptStatus::Queued;
+                a.report = None;
+                a.finished_at = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     fn set_status(&self, id: Uuid, status: AttemptStatus, now: Timestamp) -> Result<(), RepoError> {
         let mut s = self.state.lock().unwrap();
         let a = s

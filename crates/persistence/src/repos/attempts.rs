@@ -116,6 +116,27 @@ impl AttemptRepo for Database {
         })
     }
 
+    fn requeue_finished_attempt(&self, id: Uuid) -> Result<bool, RepoError> {
+        let id = id_text(id);
+        self.write(|conn| {
+            let n = diesel::update(
+                attempts::table
+                    .find(&id)
+                    .filter(attempts::status.eq(AttemptStatus::Done.as_str())),
+            )
+            .set((
+                attempts::status.eq(AttemptStatus::Queued.as_str()),
+                attempts::verdict.eq(None::<String>),
+                attempts::score.eq(None::<f64>),
+                attempts::report.eq(None::<String>),
+                attempts::finished_at.eq(None::<chrono::NaiveDateTime>),
+            ))
+            .execute(conn)
+            .repo()?;
+            Ok(n == 1)
+        })
+    }
+
     fn attempt(&self, id: Uuid) -> Result<Option<Attempt>, RepoError> {
         self.read(|conn| {
             load(conn, &id_text(id))?

@@ -365,3 +365,28 @@ pub fn racing_capped_inserts_of_one_user_stay_under_the_cap(db: &Database) {
     assert_eq!(wins, 2);
     assert_eq!(db.count_unfinished_of_user(u.id).unwrap(), 2);
 }
+
+pub fn a_rejudge_requeues_only_finished_attempts_and_clears_their_report(db: &Database) {
+    let (u, k) = setup_task(db);
+    let a = queued_attempt(&u, &k, at(1));
+    db.insert_attempt(&a).unwrap();
+    assert!(!db.requeue_finished_attempt(a.id).unwrap(), "queued");
+    assert!(db.claim_attempt(a.id, at(2)).unwrap());
+    assert!(!db.requeue_finished_attempt(a.id).unwrap(), "running");
+    db.finish_attempt(a.id, &report(Verdict::Accepted), at(3))
+        .unwrap();
+    assert!(db.requeue_finished_attempt(a.id).unwrap());
+    let q = db.attempt(a.id).unwrap().unwrap();
+    assert_eq!(
+        (q.status, q.report, q.finished_at),
+        (AttemptStatus::Queued, None, None)
+    );
+    assert_eq!(db.solutions_of_user(u.id, page()).unwrap().len(), 1);
+    assert!(db.claim_attempt(a.id, at(4)).unwrap());
+    db.finish_attempt(a.id, &report(Verdict::WrongAnswer), at(5))
+        .unwrap();
+    assert_eq!(
+        db.attempt(a.id).unwrap().unwrap().report.unwrap().verdict,
+        Verdict::WrongAnswer
+    );
+}

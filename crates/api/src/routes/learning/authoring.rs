@@ -15,7 +15,6 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::{
-    attempt::AttemptStatus,
     content::{Lesson, LessonKind, Topic},
     ports::ContentItem,
     services::{
@@ -724,10 +723,10 @@ async fn rejudge_all(state: &AppState, task: &Task) -> Result<u32, ApiError> {
     let attempts = db(state, move |s| s.attempts_of_task(tid)).await?;
     let mut queued = 0;
     for (attempt_id, code) in rejudge_candidates(task, &attempts) {
-        db(state, move |s| {
-            s.set_status(attempt_id, AttemptStatus::Queued, now())
-        })
-        .await?;
+        // Back to queued only if still done (a concurrent rejudge may have taken it already).
+        if !db(state, move |s| s.requeue_finished_attempt(attempt_id)).await? {
+            continue;
+        }
         queue
             .enqueue(GradingJob {
                 attempt_id,
