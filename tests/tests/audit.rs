@@ -168,3 +168,26 @@ fn enum_spellings_appear_only_in_their_one_conversion() {
     });
     assert_eq!(bad, Vec::<String>::new());
 }
+
+/// Naive and aware datetimes were mixed in the old backend, and a value answered at once
+/// differed from the stored one (nanoseconds vs the database's microseconds). Campus reads the
+/// clock in one place, `domain::now()` (UTC, cut to microseconds); nothing else may.
+#[test]
+fn the_clock_is_read_only_through_domain_now() {
+    let bad = offenders(|p, text| {
+        !p.ends_with("crates/domain/src/lib.rs")
+            && (text.contains("Utc::now()")
+                || text.contains("Local::now()")
+                || text.contains("SystemTime::now()"))
+    });
+    assert!(bad.is_empty(), "read the clock with domain::now(): {bad:?}");
+    // Naive values exist only at the database boundary (`to_db`/`from_db` in models.rs).
+    let naive = offenders(|p, text| {
+        !p.ends_with("crates/persistence/src/models.rs")
+            && (text.contains("naive_utc()") || text.contains("naive_local()"))
+    });
+    assert!(
+        naive.is_empty(),
+        "convert through persistence::models: {naive:?}"
+    );
+}

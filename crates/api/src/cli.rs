@@ -2,7 +2,6 @@
 
 use crate::{auth::password, config::Config, database, server::Server};
 use anyhow::{anyhow, bail, Context};
-use chrono::Utc;
 use clap::{Parser, Subcommand};
 use domain::user::{NewUser, Password, Role, Username};
 use std::{
@@ -166,7 +165,7 @@ fn import(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
     let course = persistence::read_course(path).map_err(|e| anyhow!("{e}"))?;
     let db = database::open_for_serving(config)?;
     let summary = db
-        .import_course(&course, Utc::now())
+        .import_course(&course, domain::now())
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     println!(
         "imported {}: topics {} created {} updated, lessons {} created {} updated, tasks {} created {} updated",
@@ -229,7 +228,7 @@ fn create_user(config: &Config, name: &str, role: Role) -> anyhow::Result<()> {
             password_hash: Some(hash),
             external_id_hash: None,
             telegram_user_id: None,
-            created_at: Utc::now(),
+            created_at: domain::now(),
         })
         .map_err(|e| anyhow!("user {name}: {e}"))?;
     println!(
@@ -248,7 +247,7 @@ fn set_role(config: &Config, name: &str, role: Role) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("{e}"))?
         .ok_or_else(|| anyhow!("no user named {name}"))?;
     let user = db
-        .set_role(user.id, role, Utc::now())
+        .set_role(user.id, role, domain::now())
         .map_err(|e| anyhow!("{e}"))?;
     println!("{} is now {}", user.username, user.role);
     Ok(())

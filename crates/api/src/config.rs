@@ -64,6 +64,9 @@ pub struct Config {
     pub backend_api_key: SecretString,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long a route open to any signed-in account may trust an account read by an earlier
+    /// request (`ACCOUNT_CACHE_SECS`, 0 = never). Teacher and admin routes always re-read it.
+    pub account_cache_ttl: Duration,
     /// Exact origins allowed by CORS; empty means no cross-origin access.
     pub cors_origins: Vec<String>,
     pub redis_url: Option<SecretString>,
@@ -177,6 +180,10 @@ impl Config {
                 "must be between 1 and 365",
             ));
         }
+        let account_cache_secs: u64 = parse(&var, "ACCOUNT_CACHE_SECS", 2)?;
+        if account_cache_secs > 60 {
+            return Err(invalid("ACCOUNT_CACHE_SECS", "must be between 0 and 60"));
+        }
         let pool: u32 = parse(&var, "DATABASE_POOL_SIZE", 10)?;
         if !(1..=512).contains(&pool) {
             return Err(invalid("DATABASE_POOL_SIZE", "must be between 1 and 512"));
@@ -215,6 +222,7 @@ impl Config {
             backend_api_key,
             access_token_ttl: Duration::from_secs(access_secs),
             refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
+            account_cache_ttl: Duration::from_secs(account_cache_secs),
             cors_origins: cors_origins(var("CORS_ORIGINS"))?,
             redis_url,
             trusted_proxies: list(&var, "TRUSTED_PROXIES", |s| {
@@ -421,9 +429,22 @@ mod tests {
         assert_eq!(c.database_url.expose_secret(), "sqlite://campus.db");
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(c.account_cache_ttl, Duration::from_secs(2));
         assert!(c.cors_origins.is_empty());
         assert_eq!(c.sandbox.image, "campus-sandbox:latest");
         assert_eq!(c.warnings.len(), 2, "one warning per generated secret");
+    }
+
+    #[test]
+    fn the_account_cache_ttl_is_bounded_and_zero_turns_it_off() {
+        let off = load(&[("ACCOUNT_CACHE_SECS", "0")]).unwrap();
+        assert_eq!(off.account_cache_ttl, Duration::ZERO);
+        for bad in ["61", "-1", "two"] {
+            assert_eq!(
+                failing_var(load(&[("ACCOUNT_CACHE_SECS", bad)])),
+                "ACCOUNT_CACHE_SECS"
+            );
+        }
     }
 
     #[test]

@@ -280,6 +280,69 @@ impl From<Vec<FieldError>> for ApiError {
     }
 }
 
+/// The last line of "every error body is JSON": error responses that did not come from
+/// [`ApiError`] (actix-cors refusing a preflight, actix's own plain-text errors) are rewritten
+/// into the same shape, keeping their status and headers. A 4xx keeps its text as the message
+/// (it names what was refused); a 5xx never shows its text.
+pub fn json_error_bodies<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>>
+where
+    B: actix_web::body::MessageBody + 'static,
+{
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let status = res.status();
+        let (req, res) = res.into_parts();
+        let (head, body) = res.into_parts();
+        let text = actix_web::body::to_bytes(body)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+        let message = if status.is_client_error() && !text.is_empty() && text.len() <= 300 {
+            text
+        } else {
+            reason
+        };
+        let code = match status.as_u16() {
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            409 => "conflict",
+            413 => "too_large",
+            415 => "unsupported_media_type",
+            429 => "rate_limited",
+            503 => "unavailable",
+            500..=599 => "internal",
+            _ => "bad_request",
+        };
+        let mut out = HttpResponse::build(status);
+        for (name, value) in head.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                out.append_header((name.clone(), value.clone()));
+            }
+        }
+        let out = out.json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message,
+                fields: Vec::new(),
+            },
+        });
+        Ok(actix_web::dev::ServiceResponse::new(req, out).map_into_right_body())
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,5 +1,7 @@
-//! Connecting the sandbox grader at start-up. Without Docker or the image the server still
-//! starts; code submissions then answer 503 and `/ready` reports the grader as degraded.
+//! The sandbox grader. Without Docker or the image the server still starts; code submissions
+//! then answer 503 (nothing stored) and `/ready` reports the grader as degraded, and the grader
+//! connects by itself once the engine and the image are there (tried at most every
+//! `sandbox::DEFAULT_RETRY_EVERY`), with no restart.
 
 use crate::config::Config;
 use domain::grading::Grader;
@@ -20,15 +22,10 @@ pub fn sandbox_config(config: &Config) -> sandbox::SandboxConfig {
     cfg
 }
 
-pub async fn connect(config: &Config) -> Option<Arc<dyn Grader>> {
-    match sandbox::DockerGrader::connect(sandbox_config(config)).await {
-        Ok(grader) => {
-            tracing::info!(image = %config.sandbox.image, "sandbox grader ready");
-            Some(Arc::new(grader))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "sandbox unavailable: code submissions will answer 503 until a restart");
-            None
-        }
-    }
+/// The grader, with a first connection try now (its outcome is logged by the grader).
+pub async fn connect(config: &Config) -> Arc<dyn Grader> {
+    let grader = sandbox::LazyGrader::new(sandbox_config(config), sandbox::DEFAULT_RETRY_EVERY);
+    // A failure is not fatal: the grader tries again when grading is next asked for.
+    let _ = grader.ready().await;
+    Arc::new(grader)
 }

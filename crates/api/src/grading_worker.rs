@@ -287,7 +287,7 @@ async fn db<R: AttemptRepo + ?Sized + 'static, T: Send + 'static>(
 
 async fn run<R: AttemptRepo + ?Sized + 'static>(ctx: &Ctx<R>, job: GradingJob) {
     let id = job.attempt_id;
-    let now = chrono::Utc::now();
+    let now = domain::now();
     match db(&ctx.repo, move |r| r.claim_attempt(id, now)).await {
         Ok(true) => {}
         Ok(false) => {
@@ -310,7 +310,7 @@ async fn run<R: AttemptRepo + ?Sized + 'static>(ctx: &Ctx<R>, job: GradingJob) {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "attempt graded"
     );
-    let done_at = chrono::Utc::now();
+    let done_at = domain::now();
     match db(&ctx.repo, move |r| r.finish_attempt(id, &report, done_at)).await {
         Ok(()) => {
             let _ = ctx.finished.send(id);
@@ -509,7 +509,7 @@ mod tests {
             AttemptInput::Code {
                 code: "print(1)".into(),
             },
-            chrono::Utc::now(),
+            domain::now(),
         );
         repo.insert_attempt(&a).unwrap();
         a.id

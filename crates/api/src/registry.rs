@@ -109,12 +109,17 @@ impl Registry {
             document_audience(&mut operation, audience);
             crate::rate_limit::openapi::document(&mut operation, class);
             let operation_id = operation.operation_id.clone().unwrap_or_default();
-            let route = web::route()
-                .method(method.clone())
-                .to(handler.clone())
-                .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
-                    guard(audience, req, next)
-                }));
+            // A GET route answers HEAD too (same handler; actix sends no body for HEAD).
+            let route = if method == Method::GET {
+                web::route().guard(
+                    actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()),
+                )
+            } else {
+                web::route().method(method.clone())
+            };
+            let route = route.to(handler.clone()).wrap(from_fn(
+                move |req: ServiceRequest, next: Next<BoxBody>| guard(audience, req, next),
+            ));
             // Wrapped after the guard, so the limit runs first.
             let route = route.wrap(crate::rate_limit::RateLimit::new(class));
             self.entries.push(Entry {
@@ -165,11 +170,11 @@ impl Registry {
             }
         }
         for (path, routes, methods) in by_path {
-            let allow = methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let mut allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            if methods.contains(&Method::GET) {
+                allowed.push(Method::HEAD.as_str());
+            }
+            let allow = allowed.join(", ");
             let resource =
                 routes
                     .into_iter()

@@ -41,7 +41,7 @@ impl Server {
         let grader = crate::grading::connect(&config).await;
         let deps = Dependencies {
             db: Arc::new(db),
-            grader,
+            grader: Some(grader),
         };
         Self::build_on(listener, config, deps).await
     }
@@ -73,6 +73,7 @@ impl Server {
         let limiter = crate::rate_limit::Limiter::start(&config).await?;
         let state = AppState {
             limiter,
+            accounts: crate::auth::accounts::AccountCache::new(config.account_cache_ttl),
             learning,
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, config.access_token_ttl)),
             config: Arc::new(config),
@@ -128,6 +129,11 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<ActixServer> 
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
             .default_service(web::to(not_found))
             .wrap(cors(&config.cors_origins))
+            // Outside CORS, so its refusals get the JSON error shape too.
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler(crate::error::json_error_bodies),
+            )
             .wrap(from_fn(telemetry::request_id_header))
             .wrap(TracingLogger::<CampusRootSpan>::new())
     })

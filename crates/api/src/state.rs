@@ -42,8 +42,8 @@ impl<T> Store for T where
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Arc<dyn Store>,
-    /// `None` when Docker or the sandbox image was unavailable at start: code submissions then
-    /// answer 503 with a message, everything else works.
+    /// The sandbox grader; it may be unreachable at a given moment (`ready_grader`). `None`
+    /// only where a server is built without one (tests): code submissions then answer 503.
     pub grader: Option<Arc<dyn Grader>>,
     pub jwt: Arc<JwtKeys>,
     /// An argon2 hash of a random password, verified against when a username is unknown so
@@ -53,6 +53,8 @@ pub struct AppState {
     pub learning: Arc<crate::routes::learning::Learning>,
     /// Rate limits: Redis shared by every instance, or in-process (see `rate_limit`).
     pub limiter: crate::rate_limit::Limiter,
+    /// Recently read accounts (`ACCOUNT_CACHE_SECS`), for routes open to any signed-in account.
+    pub accounts: crate::auth::accounts::AccountCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -68,11 +70,24 @@ impl AppState {
     /// The grader, or the 503 a submission gets when there is none.
     pub fn grader(&self) -> Result<Arc<dyn Grader>, ApiError> {
         self.grader.clone().ok_or_else(|| ApiError::Unavailable {
-            public: "code grading is unavailable: the sandbox (Docker engine or image) was not reachable when \
-                     the server started"
-                .into(),
+            public: "code grading is unavailable: this server has no sandbox grader".into(),
             cause: "no grader configured".into(),
         })
+    }
+
+    /// The grader if it can grade now (a lazily connected one tries to connect here), or the
+    /// 503 to answer before anything is stored.
+    pub async fn ready_grader(&self) -> Result<Arc<dyn Grader>, ApiError> {
+        let grader = self.grader()?;
+        match grader.ready().await {
+            Ok(()) => Ok(grader),
+            Err(e) => Err(ApiError::Unavailable {
+                public: "code grading is unavailable right now (the sandbox is not reachable); \
+                         nothing was stored, try again later"
+                    .into(),
+                cause: e.to_string(),
+            }),
+        }
     }
 }
 

@@ -593,3 +593,99 @@ async fn racing_refreshes_of_one_token_leave_one_winner_whose_session_is_then_en
     // The others were replays of a rotated token: the whole family, winner included, is revoked.
     error_body(refresh(&app, &winners[0]).await, 401).await;
 }
+
+/// Creates an unpublished topic as the teacher holding `token`.
+async fn draft_topic(app: &TestApp, token: &str, slug: &str) {
+    let res = app
+        .post("/teacher/topics")
+        .bearer_auth(token)
+        .json(&json!({"slug": slug, "title": "Draft"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
+/// Changes a role behind the server's back, as another instance (or an operator) would.
+async fn set_role_in_db(app: &TestApp, id: Uuid, role: domain::user::Role) {
+    app.db(move |db| {
+        db.set_role(id, role, Utc::now()).unwrap();
+    })
+    .await;
+}
+
+/// Whether `token`'s holder sees the draft topic `slug` in `GET /topics` (a student-audience
+/// route: drafts show to teachers only, so this reads the role the route believed).
+async fn sees_draft(app: &TestApp, token: &str, slug: &str) -> bool {
+    let res = app.get("/topics").bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let topics: Value = res.json().await.unwrap();
+    topics.as_array().unwrap().iter().any(|t| t["slug"] == slug)
+}
+
+/// A role change made elsewhere (another instance, or the database directly): teacher routes
+/// see it at the very next request; routes open to any account within ACCOUNT_CACHE_SECS.
+#[tokio::test]
+async fn a_role_change_made_elsewhere_reaches_teacher_routes_at_once_and_others_within_the_cache_ttl(
+) {
+    let app = TestApp::spawn_with(&[("ACCOUNT_CACHE_SECS", "1")]).await;
+    let t = app.teacher().await;
+    draft_topic(&app, &t.access_token, "cache-draft").await;
+    // Warms this process's account cache with role teacher.
+    assert!(sees_draft(&app, &t.access_token, "cache-draft").await);
+
+    let id = t.id;
+    set_role_in_db(&app, id, domain::user::Role::Student).await;
+    let teacher_route = app
+        .get("/teacher/topics")
+        .bearer_auth(&t.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        teacher_route.status(),
+        403,
+        "teacher routes re-read the role"
+    );
+
+    // The teacher route refreshed the cached entry, so student routes follow at once too.
+    assert!(!sees_draft(&app, &t.access_token, "cache-draft").await);
+
+    // Promote again behind the server's back; with no teacher route in between, a student
+    // route learns it once the entry expires.
+    set_role_in_db(&app, id, domain::user::Role::Teacher).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert!(sees_draft(&app, &t.access_token, "cache-draft").await);
+}
+
+/// With ACCOUNT_CACHE_SECS=0 every request reads the account.
+#[tokio::test]
+async fn without_the_account_cache_every_route_sees_a_role_change_at_once() {
+    let app = TestApp::spawn_with(&[("ACCOUNT_CACHE_SECS", "0")]).await;
+    let t = app.teacher().await;
+    draft_topic(&app, &t.access_token, "nocache-draft").await;
+    assert!(sees_draft(&app, &t.access_token, "nocache-draft").await);
+    let id = t.id;
+    set_role_in_db(&app, id, domain::user::Role::Student).await;
+    assert!(!sees_draft(&app, &t.access_token, "nocache-draft").await);
+}
+
+/// An admin's role change in this process drops the cached entry: the demoted teacher's
+/// student-audience routes follow at the next request too, whatever the TTL.
+#[tokio::test]
+async fn a_role_change_through_the_admin_api_drops_the_cached_account() {
+    let app = TestApp::spawn_with(&[("ACCOUNT_CACHE_SECS", "60")]).await;
+    let admin = app.admin().await;
+    let t = app.teacher().await;
+    draft_topic(&app, &t.access_token, "admin-draft").await;
+    assert!(sees_draft(&app, &t.access_token, "admin-draft").await);
+    let res = app
+        .patch(&format!("/admin/users/{}/role", t.id))
+        .bearer_auth(&admin.access_token)
+        .json(&json!({"role": "student"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(!sees_draft(&app, &t.access_token, "admin-draft").await);
+}

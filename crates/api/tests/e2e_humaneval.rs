@@ -50,12 +50,13 @@ fn problems(path: &PathBuf) -> Vec<Problem> {
 
 #[actix_web::test]
 async fn all_humaneval_canonical_solutions_pass_over_http_and_none_bodies_fail() {
-    let grader = api::grading::connect(&test_config()).await.unwrap_or_else(|| {
+    let grader = api::grading::connect(&test_config()).await;
+    if let Err(e) = grader.ready().await {
         panic!(
             "this test needs the Docker engine and the sandbox image: start Docker (scripts/setup-docker) and \
-             build the image (scripts/build-sandbox-image)"
+             build the image (scripts/build-sandbox-image): {e}"
         )
-    });
+    }
     let started = Instant::now();
     let app = App::spawn(Some(grader)).await;
     let path = humaneval_path();

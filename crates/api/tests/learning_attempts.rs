@@ -245,6 +245,76 @@ async fn without_a_sandbox_submissions_are_503_and_nothing_is_stored() {
     assert!(app.db.attempts_of_task(task).unwrap().is_empty());
 }
 
+/// A sandbox that is not reachable yet (the server started before Docker), then is.
+struct NotYet {
+    up: std::sync::atomic::AtomicBool,
+    inner: StandIn,
+}
+
+#[async_trait::async_trait]
+impl Grader for NotYet {
+    async fn grade(&self, code: &str, task: &CodeTask) -> Result<GradeReport, GradeError> {
+        self.ready().await?;
+        self.inner.grade(code, task).await
+    }
+    async fn ready(&self) -> Result<(), GradeError> {
+        if self.up.load(std::sync::atomic::Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(GradeError::Unavailable("docker is not running yet".into()))
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_sandbox_that_comes_up_after_the_server_grades_without_a_restart() {
+    let grader = Arc::new(NotYet {
+        up: false.into(),
+        inner: StandIn {
+            delay: Duration::ZERO,
+        },
+    });
+    let app = App::spawn(Some(grader.clone())).await;
+    app.import(&small_course());
+    let task = ids(&app)["task:sum"];
+    let s = app.register(Role::Student).await;
+    let path = format!("/tasks/{task}/submissions");
+    let submit = || {
+        app.call(
+            "POST",
+            &path,
+            Some(&s.token),
+            Some(json!({"code": "a, b = map(int, input().split())\nprint(a + b)\n"})),
+        )
+    };
+    let (status, body) = submit().await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        app.db.attempts_of_task(task).unwrap().is_empty(),
+        "nothing stored"
+    );
+    let (_, ready) = app.call("GET", "/ready", None, None).await;
+    let check = |r: &serde_json::Value| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "grader")
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(check(&ready), "degraded", "{ready}");
+
+    grader.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = submit().await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["attemptId"].as_str().unwrap();
+    let (_, a) = app.get(&format!("/attempts/{id}?wait=10"), &s.token).await;
+    assert_eq!(a["verdict"], "accepted", "{a}");
+    let (_, ready) = app.call("GET", "/ready", None, None).await;
+    assert_eq!(check(&ready), "ok", "{ready}");
+}
+
 #[actix_web::test]
 async fn a_sandbox_that_goes_down_never_leaves_an_attempt_queued() {
     let app = App::spawn(Some(Arc::new(Down))).await;

@@ -28,6 +28,12 @@ async fn a_saved_session_round_trips_for_its_owner_only() {
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["state"], state);
     assert_eq!(got["id"], id.as_str());
+    // The answer to the POST and every later read agree to the last digit (the clock is cut to
+    // the databases' microseconds before anything is stored).
+    for field in ["createdAt", "updatedAt"] {
+        assert!(created[field].is_string(), "{created}");
+        assert_eq!(got[field], created[field], "{field}");
+    }
 
     let other = app.register(Role::Student).await;
     let teacher = app.register(Role::Teacher).await;
@@ -60,6 +66,8 @@ async fn a_saved_session_round_trips_for_its_owner_only() {
     assert_eq!(status, 200, "{updated}");
     let (_, got) = app.get(&format!("/sessions/{id}"), &me.token).await;
     assert_eq!(got["state"], json!({"code": "x = 2"}));
+    assert_eq!(got["updatedAt"], updated["updatedAt"]);
+    assert_eq!(got["createdAt"], created["createdAt"]);
     let (status, _) = app
         .call("DELETE", &format!("/sessions/{id}"), Some(&me.token), None)
         .await;

@@ -111,7 +111,9 @@ async fn a_full_session_leaves_no_secret_in_the_logs() {
     let logs = capture();
     // The real sandbox: this test needs Docker and the image, and fails without them.
     let config = test_config(&[]);
-    let grader = api::grading::connect(&config)
+    let grader = api::grading::connect(&config).await;
+    grader
+        .ready()
         .await
         .expect("the sandbox grader (Docker + campus-sandbox image)");
     let (db, dir) = tokio::task::spawn_blocking(persistence::testing::fresh_sqlite)

@@ -255,6 +255,16 @@ async fn cors_allows_only_the_configured_origins() {
         .headers()
         .get("access-control-allow-origin")
         .is_none());
+    // The refusal comes from actix-cors, yet has the JSON error shape like every other error.
+    let body = error_body(preflight, 400).await;
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Origin"),
+        "{body}"
+    );
 
     let preflight = app
         .client
@@ -299,7 +309,55 @@ async fn without_cors_origins_no_origin_is_allowed() {
 async fn a_known_path_with_another_method_gets_a_json_405() {
     let app = TestApp::spawn().await;
     let res = app.client.delete(app.url("/health")).send().await.unwrap();
-    assert_eq!(res.headers().get("allow").unwrap(), "GET");
+    assert_eq!(res.headers().get("allow").unwrap(), "GET, HEAD");
     let body = error_body(res, 405).await;
     assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn every_get_route_answers_head_with_the_same_status_and_no_body() {
+    let app = TestApp::spawn().await;
+    let user = app.student().await;
+    for (path, token, status) in [
+        ("/health", None, 200),
+        ("/topics", None, 401),
+        ("/topics", Some(&user.access_token), 200),
+        ("/me", Some(&user.access_token), 200),
+    ] {
+        let mut req = app.client.head(app.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), status, "HEAD {path}");
+        assert!(
+            res.bytes().await.unwrap().is_empty(),
+            "HEAD {path} has no body"
+        );
+    }
+    // A path with no GET route still refuses HEAD.
+    let res = app
+        .client
+        .head(app.url("/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+}
+
+#[tokio::test]
+async fn error_responses_from_actix_itself_have_the_json_error_shape() {
+    let app = TestApp::spawn().await;
+    // A path segment that is not a UUID: actix's path extractor, not a handler.
+    let user = app.student().await;
+    let res = app
+        .get("/lessons/not-a-uuid")
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    assert!((400..500).contains(&status), "{status}");
+    let body = error_body(res, status).await;
+    assert!(body["error"]["code"].is_string(), "{body}");
 }

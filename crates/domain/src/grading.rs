@@ -148,6 +148,13 @@ pub enum GradeError {
 pub trait Grader: Send + Sync {
     async fn grade(&self, code: &str, task: &CodeTask) -> Result<GradeReport, GradeError>;
 
+    /// Whether grading can run now, asked before a submission is stored (so a sandbox that is
+    /// down answers 503 with nothing stored) and by readiness checks. A grader that connects
+    /// lazily tries to (re)connect here. The default: always ready.
+    async fn ready(&self) -> Result<(), GradeError> {
+        Ok(())
+    }
+
     /// Releases what the grader holds ahead of need (pre-created containers). Called once on a
     /// graceful stop; grading after it is not expected.
     async fn shutdown(&self) {}

@@ -25,3 +25,11 @@ pub use error::{DomainError, FieldError, RepoError};
 
 /// Every timestamp in Campus is UTC and timezone-aware. There is no naive time in the domain.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// The current time, cut to microseconds: the precision both databases keep, so a timestamp
+/// an API call answers with equals the one a later read of the same row returns. The one
+/// place Campus reads the clock (a source tripwire keeps it so).
+pub fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -63,14 +63,14 @@ mod tests {
 
     #[test]
     fn typed_code_matches_regardless_of_case_and_spaces() {
-        let (code, rec) = new_link_code(Uuid::new_v4(), chrono::Utc::now());
+        let (code, rec) = new_link_code(Uuid::new_v4(), crate::now());
         let typed = format!(" {} ", code.to_lowercase());
         assert_eq!(hash_code(&typed), rec.code_hash);
     }
 
     #[test]
     fn expired_or_used_codes_are_not_usable() {
-        let now = chrono::Utc::now();
+        let now = crate::now();
         let (_, mut rec) = new_link_code(Uuid::new_v4(), now);
         assert!(rec.usable_at(now));
         assert!(!rec.usable_at(now + chrono::Duration::minutes(CODE_TTL_MINUTES)));

@@ -21,4 +21,4 @@ pub mod protocol;
 
 pub use config::SandboxConfig;
 pub use error::SandboxError;
-pub use grader::{DockerGrader, RunTrace};
+pub use grader::{DockerGrader, LazyGrader, RunTrace, DEFAULT_RETRY_EVERY};

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use domain::grading::{outputs_match, GradeError, Grader, Verdict};
 use domain::task::Checker;
-use sandbox::{DockerGrader, SandboxConfig, SandboxError};
+use sandbox::{DockerGrader, LazyGrader, SandboxConfig, SandboxError};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -48,6 +48,53 @@ async fn a_missing_image_names_the_build_script() {
         "{err}"
     );
     assert!(matches!(GradeError::from(err), GradeError::Unavailable(_)));
+}
+
+/// A server started before the engine: the lazy grader answers "unavailable" (remembering the
+/// failure between tries), then grades once the engine shows up at its address, no restart.
+#[tokio::test]
+async fn a_lazy_grader_starts_grading_once_the_engine_appears() {
+    let dir = std::env::temp_dir().join(format!("campus-lazy-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("docker.sock");
+    let config = SandboxConfig {
+        docker_host: Some(format!("unix://{}", socket.display())),
+        ..test_config()
+    };
+    let retry = Duration::from_secs(2);
+    let lazy = LazyGrader::new(config, retry);
+    let first = Instant::now();
+    assert!(matches!(
+        lazy.ready().await,
+        Err(GradeError::Unavailable(_))
+    ));
+    assert!(!lazy.is_connected());
+    let task = io_task("hi");
+    assert!(matches!(
+        lazy.grade("print('hi')", &task).await,
+        Err(GradeError::Unavailable(_))
+    ));
+
+    // The engine appears at the grader's address.
+    let real = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(String::from))
+        .unwrap_or_else(|| "/var/run/docker.sock".into());
+    std::os::unix::fs::symlink(&real, &socket).unwrap();
+    if first.elapsed() < retry {
+        // Within the retry interval the remembered failure is answered without a new try.
+        assert!(lazy.ready().await.is_err());
+        assert!(!lazy.is_connected());
+    }
+    tokio::time::sleep(retry.saturating_sub(first.elapsed()) + Duration::from_millis(100)).await;
+    lazy.ready()
+        .await
+        .expect("connects once the engine is there (is Docker running? scripts/setup-docker)");
+    assert!(lazy.is_connected());
+    let report = lazy.grade("print('hi')", &task).await.unwrap();
+    assert_verdict(&report, Verdict::Accepted);
+    lazy.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn sleeper() -> domain::task::CodeTask {

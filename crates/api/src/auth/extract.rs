@@ -2,15 +2,14 @@
 //!
 //! `CurrentUser` (any signed-in account), `Teacher` (teacher or admin), `Admin`, `MaybeUser`
 //! (anyone; the account if a valid token came along) and `FrontEnd` (the trusted web front end,
-//! by `X-Api-Key`). The role always comes from the database, not from the token, so a demoted
-//! teacher loses access with their very next request. The lookup is cached in the request, so
-//! the registry's audience guard and the handler's extractor share one query.
+//! by `X-Api-Key`). The role comes from the database, not from the token: teacher and admin
+//! routes read it on every request, so a demoted teacher loses access with their very next
+//! request; routes open to any signed-in account accept it from the short per-process account
+//! cache (`accounts`, `ACCOUNT_CACHE_SECS`). The answer is also kept in the request, so the
+//! registry's audience guard and the handler's extractor share one lookup.
 
-use super::jwt::TokenError;
-use crate::{
-    error::ApiError,
-    state::{db, AppState},
-};
+use super::{accounts::Freshness, jwt::TokenError};
+use crate::{error::ApiError, state::AppState};
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use domain::{
     services::Viewer,
@@ -96,10 +95,23 @@ fn bearer(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// The account behind the request's access token (`None` without one), cached per request.
-pub async fn authenticate(req: &HttpRequest) -> Result<Option<CurrentUser>, ApiError> {
-    if let Some(cached) = req.extensions().get::<CurrentUser>() {
-        return Ok(Some(cached.clone()));
+/// What this request already learned about its account.
+#[derive(Clone)]
+struct Authenticated {
+    user: CurrentUser,
+    freshness: Freshness,
+}
+
+/// The account behind the request's access token (`None` without one), remembered for the
+/// rest of the request. `Fresh` reads the database even when the account cache holds it.
+pub async fn authenticate(
+    req: &HttpRequest,
+    freshness: Freshness,
+) -> Result<Option<CurrentUser>, ApiError> {
+    if let Some(known) = req.extensions().get::<Authenticated>() {
+        if known.freshness == Freshness::Fresh || freshness == Freshness::Cached {
+            return Ok(Some(known.user.clone()));
+        }
     }
     let Some(token) = bearer(req)? else {
         return Ok(None);
@@ -111,24 +123,30 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<CurrentUser>, ApiE
         }
         TokenError::Invalid => ApiError::Unauthorized("the access token is invalid".into()),
     })?;
-    let user = db(&state, move |db| db.user_by_id(claims.sub))
+    let user = state
+        .accounts
+        .get(&state, claims.sub, freshness)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
-    let current = CurrentUser {
-        id: user.id,
-        username: user.username,
-        role: user.role,
-    };
-    req.extensions_mut().insert(current.clone());
-    Ok(Some(current))
+    req.extensions_mut().insert(Authenticated {
+        user: user.clone(),
+        freshness,
+    });
+    Ok(Some(user))
 }
 
+/// Any signed-in account; the account may come from the short-lived account cache.
 pub async fn require_user(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
-    authenticate(req).await?.ok_or_else(ApiError::unauthorized)
+    authenticate(req, Freshness::Cached)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
 }
 
+/// A teacher or admin, as the database knows the account at this request.
 pub async fn require_teacher(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
-    let user = require_user(req).await?;
+    let user = authenticate(req, Freshness::Fresh)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     if user.role.can_author() {
         Ok(user)
     } else {
@@ -138,8 +156,11 @@ pub async fn require_teacher(req: &HttpRequest) -> Result<CurrentUser, ApiError>
     }
 }
 
+/// An admin, as the database knows the account at this request.
 pub async fn require_admin(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
-    let user = require_user(req).await?;
+    let user = authenticate(req, Freshness::Fresh)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     if user.role.is_admin() {
         Ok(user)
     } else {
@@ -184,7 +205,9 @@ macro_rules! async_extractor {
 async_extractor!(CurrentUser, |req| require_user(&req).await);
 async_extractor!(Teacher, |req| require_teacher(&req).await.map(Teacher));
 async_extractor!(Admin, |req| require_admin(&req).await.map(Admin));
-async_extractor!(MaybeUser, |req| authenticate(&req).await.map(MaybeUser));
+async_extractor!(MaybeUser, |req| authenticate(&req, Freshness::Cached)
+    .await
+    .map(MaybeUser));
 
 impl FromRequest for FrontEnd {
     type Error = actix_web::Error;

@@ -7,7 +7,6 @@ use crate::{
     error::ApiError,
     state::{blocking, db, AppState},
 };
-use chrono::Utc;
 use domain::{
     link::sha256_hex,
     user::{NewUser, Password, RefreshToken, Role, User, Username},
@@ -91,7 +90,7 @@ fn session(
 
 /// Starts a new token family for `user`.
 pub async fn start_session(state: &AppState, user: User) -> Result<Session, ApiError> {
-    let now = Utc::now();
+    let now = domain::now();
     let (plain, record) = new_refresh(state, user.id, Uuid::new_v4(), now);
     db(state, move |db| db.insert_refresh_token(&record)).await?;
     session(state, user, plain, now)
@@ -111,7 +110,7 @@ pub async fn register(
         password_hash: Some(hash),
         external_id_hash: None,
         telegram_user_id: None,
-        created_at: Utc::now(),
+        created_at: domain::now(),
     };
     let user = db(state, move |db| db.insert_user(&new))
         .await
@@ -149,7 +148,7 @@ pub async fn login(
 /// client misbehaves): the whole family is revoked and every holder must sign in again.
 pub async fn refresh(state: &AppState, token: &str) -> Result<Session, ApiError> {
     let old_hash = sha256_hex(token);
-    let now = Utc::now();
+    let now = domain::now();
     let lookup = old_hash.clone();
     let stored = db(state, move |db| db.refresh_token(&lookup))
         .await?
@@ -199,7 +198,7 @@ async fn revoke_reused(
 /// logging out twice is harmless.
 pub async fn logout(state: &AppState, token: &str) -> Result<(), ApiError> {
     let hash = sha256_hex(token);
-    let now = Utc::now();
+    let now = domain::now();
     let stored = db(state, move |db| db.refresh_token(&hash)).await?;
     if let Some(stored) = stored {
         let family = stored.family_id;
@@ -248,7 +247,7 @@ pub async fn exchange(
             password_hash: None,
             external_id_hash: Some(external.clone()),
             telegram_user_id: None,
-            created_at: Utc::now(),
+            created_at: domain::now(),
         };
         match db(state, move |db| db.insert_user(&new)).await {
             Ok(user) => {

@@ -4,7 +4,6 @@
 //! `RS256` is refused before its signature is even looked at. Times are UTC seconds since the
 //! epoch (`iat`, `nbf`, `exp`), checked with a small leeway for clock skew.
 
-use chrono::Utc;
 use domain::{user::Role, Timestamp};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -105,7 +104,7 @@ impl JwtKeys {
                 _ => TokenError::Invalid,
             })?;
         // jsonwebtoken does not check `iat`; a token issued in the future is as odd as an early `nbf`.
-        let now = Utc::now().timestamp();
+        let now = domain::now().timestamp();
         let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
         if data.claims.iat > now + leeway {
             return Err(TokenError::Invalid);
@@ -128,7 +127,7 @@ mod tests {
     }
 
     fn claims(offset_iat: i64, ttl: i64) -> AccessClaims {
-        let iat = Utc::now().timestamp() + offset_iat;
+        let iat = domain::now().timestamp() + offset_iat;
         AccessClaims {
             sub: Uuid::new_v4(),
             role: Role::Student,
@@ -143,7 +142,7 @@ mod tests {
     fn a_fresh_token_round_trips() {
         let k = keys("k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1");
         let id = Uuid::new_v4();
-        let t = k.issue_access(id, Role::Teacher, Utc::now()).unwrap();
+        let t = k.issue_access(id, Role::Teacher, domain::now()).unwrap();
         let c = k.verify_access(&t).unwrap();
         assert_eq!((c.sub, c.role), (id, Role::Teacher));
         assert_eq!(c.exp - c.iat, 900);

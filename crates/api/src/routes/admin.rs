@@ -9,7 +9,6 @@ use crate::{
     state::{db, AppState},
 };
 use actix_web::web;
-use chrono::Utc;
 use domain::{attempt::Page, rate_limit::RouteClass, user::Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -107,9 +106,10 @@ pub async fn set_role(
     let user = db(&state, move |db| {
         db.user_by_id(id)?
             .ok_or(domain::RepoError::NotFound("user"))?;
-        db.set_role(id, role, Utc::now())
+        db.set_role(id, role, domain::now())
     })
     .await?;
+    state.accounts.invalidate(user.id).await;
     tracing::info!(admin_id = %admin.id, user_id = %user.id, role = %user.role, "role changed");
     Ok(web::Json(user.into()))
 }

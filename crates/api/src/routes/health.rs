@@ -60,17 +60,17 @@ pub struct ReadyResponse {
         (status = 503, description = "Not ready; the failing check says why", body = ReadyResponse)))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let mut checks = vec![database_check(&state).await];
+    let grader = state.ready_grader().await;
     checks.push(Check {
         name: "grader".into(),
-        status: if state.grader.is_some() {
+        status: if grader.is_ok() {
             CheckStatus::Ok
         } else {
             CheckStatus::Degraded
         },
-        detail: state
-            .grader
-            .is_none()
-            .then(|| "no sandbox: code submissions answer 503".into()),
+        detail: grader.err().map(|_| {
+            "sandbox unreachable: code submissions answer 503 until it is back (see the log)".into()
+        }),
     });
     checks.push(state.limiter.ready_check().await);
     let status = if checks.iter().any(|c| c.status == CheckStatus::Failed) {

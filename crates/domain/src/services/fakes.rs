@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use uuid::Uuid;
 
 pub fn now() -> Timestamp {
-    chrono::Utc::now()
+    crate::now()
 }
 
 pub fn code_task_data() -> TaskData {

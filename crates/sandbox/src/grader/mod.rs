@@ -26,8 +26,11 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+mod lazy;
 mod pool;
 mod reaper;
+
+pub use lazy::{LazyGrader, DEFAULT_RETRY_EVERY};
 
 use pool::{pool_loop, Pooled};
 use reaper::reaper_loop;

@@ -51,6 +51,7 @@ pub async fn submit(
         .queue
         .as_ref()
         .ok_or_else(|| state.grader().err().unwrap_or_else(no_worker))?;
+    state.ready_grader().await?;
     let viewer = user.viewer();
     let outline = l.cache.outline(&state, viewer.sees_drafts()).await?;
     // The slot comes first: if there is no room, nothing is stored and the client may retry.
@@ -58,16 +59,7 @@ pub async fn submit(
     let (task_id, code) = (id.into_inner(), body.into_inner().code);
     let cap = state.config.submit_max_in_flight;
     let submitted = db(&state, move |s| {
-        submit_code(
-            s,
-            s,
-            &outline,
-            viewer,
-            task_id,
-            &code,
-            cap,
-            chrono::Utc::now(),
-        )
+        submit_code(s, s, &outline, viewer, task_id, &code, cap, domain::now())
     })
     .await?;
     let (attempt, task) = match submitted {
@@ -145,7 +137,7 @@ pub async fn answer_quiz(
         .await?;
     let (task_id, answers) = (id.into_inner(), body.into_inner().answers);
     let attempt = db(&state, move |s| {
-        submit_quiz(s, s, &outline, viewer, task_id, answers, chrono::Utc::now())
+        submit_quiz(s, s, &outline, viewer, task_id, answers, domain::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(AttemptDto::from(&attempt)))

@@ -226,7 +226,7 @@ pub struct RejudgeDto {
 }
 
 fn now() -> Timestamp {
-    chrono::Utc::now()
+    domain::now()
 }
 
 fn changed(state: &AppState) {
@@ -504,7 +504,7 @@ async fn reference_gate(
     let Some((code, task)) = publish_check(before, after) else {
         return Ok(());
     };
-    let grader = state.grader()?;
+    let grader = state.ready_grader().await?;
     let report = grader.grade(&code, &task).await?;
     Ok(accept_reference_run(&report)?)
 }
@@ -719,6 +719,7 @@ async fn rejudge_all(state: &AppState, task: &Task) -> Result<u32, ApiError> {
             Err(e) => e,
             Ok(_) => ApiError::internal("no grading worker"),
         })?;
+    state.ready_grader().await?;
     let tid = task.id;
     let attempts = db(state, move |s| s.attempts_of_task(tid)).await?;
     let mut queued = 0;

@@ -116,7 +116,12 @@ async fn recover_once(
     queue: &GradingQueue,
     queued_grace: Duration,
 ) -> Result<(usize, usize), ApiError> {
-    let now = chrono::Utc::now();
+    if let Err(e) = state.ready_grader().await {
+        // Re-queued now they would only fail: leave them for the sweep after the sandbox is back.
+        tracing::warn!(error = %e, "sandbox unreachable: unfinished attempts stay as they are until it is back");
+        return Ok((0, 0));
+    }
+    let now = domain::now();
     let age = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
     let cutoffs = RecoveryCutoffs {
         running_started_before: now - age(queue.settings().stale_after),

@@ -47,7 +47,7 @@ pub async fn create_session(
             viewer,
             req.task_id,
             req.state,
-            chrono::Utc::now(),
+            domain::now(),
         )
     })
     .await?;
@@ -102,7 +102,7 @@ pub async fn update_session(
 ) -> Result<HttpResponse, ApiError> {
     let (viewer, id, new_state) = (user.viewer(), id.into_inner(), body.into_inner().state);
     let s = db(&state, move |s| {
-        sessions::update(s, viewer, id, new_state, chrono::Utc::now())
+        sessions::update(s, viewer, id, new_state, domain::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(SessionDto::from(&s)))
