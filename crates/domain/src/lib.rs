@@ -14,6 +14,7 @@ pub mod enums;
 pub mod error;
 pub mod grading;
 pub mod link;
+pub mod llm;
 pub mod ports;
 pub mod rate_limit;
 pub mod services;
