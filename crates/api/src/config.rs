@@ -81,10 +81,75 @@ pub struct Config {
     /// A `tracing_subscriber::EnvFilter` directive (`RUST_LOG`); `None` lets each command pick
     /// its default (`info` for `serve`, `warn` for the others).
     pub log_filter: Option<String>,
+    /// The language model (`LLM_*`); `None` when `LLM_BASE_URL` is unset: no feedback, and
+    /// task drafts answer 503.
+    pub llm: Option<LlmSettings>,
     /// Budgets per route class and the limiter's Redis settings (`RATE_LIMIT_*`).
     pub rate_limit: crate::rate_limit::RateLimitConfig,
     /// Things worth a warning once logging is up (e.g. a generated development secret).
     pub warnings: Vec<String>,
+}
+
+/// Where the OpenAI-compatible chat-completions API is, and what Campus asks of it.
+#[derive(Clone)]
+pub struct LlmSettings {
+    pub base_url: String,
+    /// Optional: local servers (vLLM, Ollama) need none.
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout: Duration,
+    /// Write feedback on every graded code attempt (`LLM_FEEDBACK`, default on).
+    pub feedback: bool,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("feedback", &self.feedback)
+            .finish()
+    }
+}
+
+fn llm_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<LlmSettings>, ConfigError> {
+    let Some(base_url) = var("LLM_BASE_URL") else {
+        for name in ["LLM_MODEL", "LLM_API_KEY"] {
+            if var(name).is_some() {
+                return Err(invalid(
+                    "LLM_BASE_URL",
+                    format!("is required when {name} is set"),
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(invalid(
+            "LLM_BASE_URL",
+            "must be an http:// or https:// URL (the API root, e.g. http://127.0.0.1:11434/v1)",
+        ));
+    }
+    let model = var("LLM_MODEL")
+        .ok_or_else(|| invalid("LLM_MODEL", "is required when LLM_BASE_URL is set"))?;
+    let timeout: u64 = parse(var, "LLM_TIMEOUT_SECS", 30)?;
+    if !(1..=300).contains(&timeout) {
+        return Err(invalid("LLM_TIMEOUT_SECS", "must be between 1 and 300"));
+    }
+    let feedback = match var("LLM_FEEDBACK").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(_) => return Err(invalid("LLM_FEEDBACK", "must be on or off")),
+    };
+    Ok(Some(LlmSettings {
+        base_url,
+        api_key: var("LLM_API_KEY").map(SecretString::from),
+        model,
+        timeout: Duration::from_secs(timeout),
+        feedback,
+    }))
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -245,6 +310,7 @@ impl Config {
                     ))
                 }
             },
+            llm: llm_settings(&var)?,
             rate_limit: crate::rate_limit::RateLimitConfig::from_lookup(&var, prod, &mut warnings)?,
             log_filter: var("RUST_LOG"),
             warnings,
@@ -444,6 +510,48 @@ mod tests {
                 failing_var(load(&[("ACCOUNT_CACHE_SECS", bad)])),
                 "ACCOUNT_CACHE_SECS"
             );
+        }
+    }
+
+    #[test]
+    fn the_language_model_is_off_unless_configured_and_checked_when_it_is() {
+        assert!(load(&[]).unwrap().llm.is_none());
+        let on = load(&[
+            ("LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("LLM_MODEL", "qwen2.5-coder"),
+            ("LLM_API_KEY", "sk-secret-value"),
+        ])
+        .unwrap();
+        let llm = on.llm.clone().unwrap();
+        assert_eq!(llm.model, "qwen2.5-coder");
+        assert_eq!(llm.timeout, Duration::from_secs(30));
+        assert!(llm.feedback);
+        assert!(!format!("{on:?}").contains("sk-secret-value"));
+        for (vars, name) in [
+            (vec![("LLM_MODEL", "m")], "LLM_BASE_URL"),
+            (
+                vec![("LLM_BASE_URL", "127.0.0.1:1/v1"), ("LLM_MODEL", "m")],
+                "LLM_BASE_URL",
+            ),
+            (vec![("LLM_BASE_URL", "http://127.0.0.1:1/v1")], "LLM_MODEL"),
+            (
+                vec![
+                    ("LLM_BASE_URL", "http://h/v1"),
+                    ("LLM_MODEL", "m"),
+                    ("LLM_TIMEOUT_SECS", "0"),
+                ],
+                "LLM_TIMEOUT_SECS",
+            ),
+            (
+                vec![
+                    ("LLM_BASE_URL", "http://h/v1"),
+                    ("LLM_MODEL", "m"),
+                    ("LLM_FEEDBACK", "yes"),
+                ],
+                "LLM_FEEDBACK",
+            ),
+        ] {
+            assert_eq!(failing_var(load(&vars)), name, "{vars:?}");
         }
     }
 

@@ -48,6 +48,14 @@ pub enum ApiError {
     /// 503: busy or a dependency is down. `public` is sent; `cause` is only logged.
     #[error("unavailable: {public} ({cause})")]
     Unavailable { public: String, cause: String },
+    /// 502: a service Campus relies on (the language model) answered something unusable.
+    /// `public` and `fields` are sent; `cause` is only logged.
+    #[error("bad gateway: {public} ({cause})")]
+    BadGateway {
+        public: String,
+        cause: String,
+        fields: Vec<FieldError>,
+    },
     /// 500. The cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -72,7 +80,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `malformed_json`, `unauthorized`, `forbidden`,
     /// `not_found`, `conflict`, `too_large`, `unsupported_media_type`, `rate_limited`,
-    /// `unavailable`, `internal`.
+    /// `unavailable`, `bad_gateway`, `internal`.
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -112,6 +120,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
+            Self::BadGateway { .. } => "bad_gateway",
             Self::Internal(_) => "internal",
         }
     }
@@ -131,6 +140,7 @@ impl ApiError {
                 format!("too many requests; retry in {retry_after_secs} s")
             }
             Self::Unavailable { public, .. } => public.clone(),
+            Self::BadGateway { public, .. } => public.clone(),
             Self::Internal(_) => {
                 "internal server error; the request id identifies it in the logs".into()
             }
@@ -141,7 +151,8 @@ impl ApiError {
         match self {
             Self::Validation(f)
             | Self::BadRequest { fields: f, .. }
-            | Self::Conflict { fields: f, .. } => f,
+            | Self::Conflict { fields: f, .. }
+            | Self::BadGateway { fields: f, .. } => f,
             _ => &[],
         }
     }
@@ -178,6 +189,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -188,6 +200,9 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
             Self::Unavailable { cause, .. } => {
                 tracing::warn!(cause = %cause, "dependency unavailable")
+            }
+            Self::BadGateway { cause, .. } => {
+                tracing::warn!(cause = %cause, "dependency answered something unusable")
             }
             _ => {}
         }
@@ -258,6 +273,23 @@ impl From<GradeError> for ApiError {
                 cause,
             },
             GradeError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<domain::llm::LlmError> for ApiError {
+    fn from(e: domain::llm::LlmError) -> Self {
+        use domain::llm::LlmError as E;
+        match e {
+            E::Unavailable(_) | E::RateLimited => Self::Unavailable {
+                public: "the language model is unavailable right now; try again later".into(),
+                cause: e.to_string(),
+            },
+            E::Refused(_) | E::Malformed(_) => Self::BadGateway {
+                public: "the language model gave no usable answer".into(),
+                cause: e.to_string(),
+                fields: Vec::new(),
+            },
         }
     }
 }

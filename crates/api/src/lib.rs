@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod grading;
 pub mod grading_worker;
+pub mod language_model;
 pub mod openapi;
 pub mod rate_limit;
 pub mod registry;

@@ -71,7 +71,9 @@ impl Server {
         let learning =
             routes::learning::Learning::start(deps.db.clone(), deps.grader.clone(), worker);
         let limiter = crate::rate_limit::Limiter::start(&config).await?;
+        let llm = crate::language_model::connect(&config)?;
         let state = AppState {
+            llm,
             limiter,
             accounts: crate::auth::accounts::AccountCache::new(config.account_cache_ttl),
             learning,
@@ -84,6 +86,7 @@ impl Server {
         routes::learning::recover(&state)
             .await
             .map_err(|e| anyhow::anyhow!("recovering unfinished attempts: {e}"))?;
+        crate::language_model::start_feedback(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(addr = %state.config.addr, port, "listening");
         Ok(Self {

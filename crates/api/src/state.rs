@@ -53,6 +53,8 @@ pub struct AppState {
     pub learning: Arc<crate::routes::learning::Learning>,
     /// Rate limits: Redis shared by every instance, or in-process (see `rate_limit`).
     pub limiter: crate::rate_limit::Limiter,
+    /// The language model (`LLM_*`), if configured: feedback on attempts, task drafts.
+    pub llm: Option<Arc<dyn domain::llm::LanguageModel>>,
     /// Recently read accounts (`ACCOUNT_CACHE_SECS`), for routes open to any signed-in account.
     pub accounts: crate::auth::accounts::AccountCache,
 }

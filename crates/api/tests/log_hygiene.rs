@@ -1,7 +1,7 @@
 //! Logs keep secrets out: a full sign-in, refresh, exchange, logout and a graded code
 //! submission run against a real server (and the real sandbox) while every log line of the
 //! process is captured at TRACE level; none may contain a password, token, API key, OAuth
-//! subject or the student's code.
+//! subject, the language model's key, the student's code or what the model wrote about it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -47,6 +47,8 @@ fn capture() -> Captured {
 
 const PASSWORD: &str = "pw-Zq8!hunter-7731";
 const STUDENT_CODE_MARKER: &str = "STUDENT_CODE_MARKER_5c1e";
+const LLM_KEY: &str = "sk-llm-key-4b7e19d0";
+const FEEDBACK_MARKER: &str = "FEEDBACK_MARKER_77aa";
 
 fn course() -> domain::course::Course {
     serde_json::from_value(json!({"topics": [{
@@ -110,7 +112,16 @@ async fn submit_code_and_wait(app: &TestApp, token: &str) -> String {
 async fn a_full_session_leaves_no_secret_in_the_logs() {
     let logs = capture();
     // The real sandbox: this test needs Docker and the image, and fails without them.
-    let config = test_config(&[]);
+    let llm_fake = llm::testing::FakeLlm::start(vec![llm::testing::Reply::Answer(format!(
+        "Well done. {FEEDBACK_MARKER}"
+    ))])
+    .await
+    .unwrap();
+    let config = test_config(&[
+        ("LLM_BASE_URL", llm_fake.url.as_str()),
+        ("LLM_MODEL", "tutor"),
+        ("LLM_API_KEY", LLM_KEY),
+    ]);
     let grader = api::grading::connect(&config).await;
     grader
         .ready()
@@ -173,6 +184,15 @@ async fn a_full_session_leaves_no_secret_in_the_logs() {
         .unwrap();
     assert_eq!(wrong_key.status(), 401);
     let code = submit_code_and_wait(&app, &access).await;
+    // The feedback writer asked the model about the attempt (prompt: the student's code).
+    for _ in 0..50 {
+        if !llm_fake.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let prompt = llm_fake.requests()[0].body.to_string();
+    assert!(prompt.contains(STUDENT_CODE_MARKER) && llm_fake.requests()[0].authorization.is_some());
     let bad_body = app
         .post("/auth/login")
         .header("content-type", "application/json")
@@ -203,6 +223,8 @@ async fn a_full_session_leaves_no_secret_in_the_logs() {
         ("guessed API key", "guessed-key-123".to_string()),
         ("OAuth subject", subject.to_string()),
         ("student code", STUDENT_CODE_MARKER.to_string()),
+        ("language model key", LLM_KEY.to_string()),
+        ("language model's feedback", FEEDBACK_MARKER.to_string()),
         (
             "student code line",
             code.lines().nth(1).unwrap().to_string(),

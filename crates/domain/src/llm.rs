@@ -5,10 +5,13 @@
 //! What a prompt may contain is a rule of its own: feedback is shown to the student, so the
 //! prompt never carries a hidden test's input or expected output, nor the reference solution.
 
+use crate::attempt::{Attempt, AttemptInput, AttemptStatus, Feedback};
+use crate::content::{check_text, TextKind};
 use crate::grading::{GradeReport, Verdict};
-use crate::task::{CodeTask, TaskKind};
-use crate::FieldError;
+use crate::task::{CodeTask, Task, TaskData, TaskKind};
+use crate::{FieldError, Timestamp};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,6 +147,34 @@ pub fn feedback_from_reply(reply: &str) -> Result<String, LlmError> {
     Ok(cut(text, MAX_FEEDBACK_CHARS))
 }
 
+/// The feedback prompt for a finished attempt, or `None` when it gets no feedback (not code,
+/// not finished, failed on our side, or its task is no longer a code task).
+pub fn feedback_request(attempt: &Attempt, task: &Task) -> Option<Vec<ChatMessage>> {
+    let (AttemptInput::Code { code }, TaskData::Code(code_task), Some(report)) =
+        (&attempt.input, &task.data, &attempt.report)
+    else {
+        return None;
+    };
+    (attempt.status == AttemptStatus::Done && wants_feedback(report))
+        .then(|| feedback_prompt(code_task, code, report))
+}
+
+/// The feedback record for a model's answer about `attempt_id`.
+pub fn new_feedback(
+    attempt_id: Uuid,
+    reply: &str,
+    author: String,
+    now: Timestamp,
+) -> Result<Feedback, LlmError> {
+    Ok(Feedback {
+        id: Uuid::new_v4(),
+        attempt_id,
+        body: feedback_from_reply(reply)?,
+        author,
+        created_at: now,
+    })
+}
+
 /// What a teacher asks a draft for.
 #[derive(Debug, Clone)]
 pub struct DraftRequest {
@@ -222,6 +253,8 @@ pub fn parse_draft(reply: &str, kind: TaskKind) -> Result<TaskDraft, Vec<FieldEr
             "draft.title",
             "must be 1 to 200 characters",
         ));
+    } else if let Err(e) = check_text("draft.title", title, TextKind::SingleLine) {
+        errors.push(e);
     }
     match draft.data.get("kind").and_then(|k| k.as_str()) {
         Some(k) if k == kind.to_string() => {}

@@ -6,6 +6,9 @@
 //! it is sent as a bearer token and never logged or shown by `Debug`. Prompts and answers
 //! (which hold student code) are never logged either; only sizes, status codes and timings.
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use domain::llm::{ChatMessage, LanguageModel, LlmError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};

@@ -2,90 +2,19 @@
 //! (endpoint, model, messages, bearer key), the answer it reads, and how each failure maps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use domain::llm::{ChatMessage, LanguageModel, LlmError};
+use llm::testing::{FakeLlm, Reply};
 use llm::{LlmConfig, OpenAiCompatible};
 use secrecy::SecretString;
-use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use serde_json::json;
 use std::time::Duration;
 
-/// What the fake answers, in order (the last one repeats).
-#[derive(Clone)]
-enum Reply {
-    Answer(&'static str),
-    Status(u16),
-    Garbage,
-    Slow(Duration),
+async fn fake(replies: Vec<Reply>) -> FakeLlm {
+    FakeLlm::start(replies).await.unwrap()
 }
 
-#[derive(Default)]
-struct Seen {
-    bodies: Vec<Value>,
-    auth: Vec<Option<String>>,
-    paths: Vec<String>,
-}
-
-struct Fake {
-    url: String,
-    seen: Arc<Mutex<Seen>>,
-}
-
-async fn fake(replies: Vec<Reply>) -> Fake {
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let script = Arc::new(Mutex::new(replies));
-    let (s, sc) = (seen.clone(), script.clone());
-    let server = HttpServer::new(move || {
-        let (seen, script) = (s.clone(), sc.clone());
-        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-            let (seen, script) = (seen.clone(), script.clone());
-            async move {
-                {
-                    let mut seen = seen.lock().unwrap();
-                    seen.paths.push(req.path().to_string());
-                    seen.auth.push(
-                        req.headers()
-                            .get("authorization")
-                            .map(|v| v.to_str().unwrap().to_string()),
-                    );
-                    seen.bodies
-                        .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-                }
-                let reply = {
-                    let mut script = script.lock().unwrap();
-                    if script.len() > 1 {
-                        script.remove(0)
-                    } else {
-                        script[0].clone()
-                    }
-                };
-                match reply {
-                    Reply::Answer(text) => HttpResponse::Ok().json(json!({
-                        "id": "chatcmpl-1", "object": "chat.completion",
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]
-                    })),
-                    Reply::Status(code) => HttpResponse::build(
-                        actix_web::http::StatusCode::from_u16(code).unwrap(),
-                    )
-                    .json(json!({"error": {"message": "scripted"}})),
-                    Reply::Garbage => HttpResponse::Ok().body("<html>not json</html>"),
-                    Reply::Slow(d) => {
-                        tokio::time::sleep(d).await;
-                        HttpResponse::Ok().json(json!({"choices": []}))
-                    }
-                }
-            }
-        }))
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
-    Fake {
-        url: format!("http://127.0.0.1:{port}/v1"),
-        seen,
-    }
+fn paths(f: &FakeLlm) -> Vec<String> {
+    f.requests().into_iter().map(|r| r.path).collect()
 }
 
 fn model(url: &str, key: Option<&str>, timeout: Duration) -> OpenAiCompatible {
@@ -108,14 +37,14 @@ fn messages() -> Vec<ChatMessage> {
 
 #[actix_web::test]
 async fn a_question_is_one_chat_completion_request_and_the_answer_is_its_content() {
-    let f = fake(vec![Reply::Answer("Looks good.")]).await;
+    let f = fake(vec![Reply::Answer("Looks good.".into())]).await;
     let m = model(&f.url, Some("sk-test-key"), Duration::from_secs(5));
     assert_eq!(m.chat(&messages(), 300).await.unwrap(), "Looks good.");
     assert_eq!(m.name(), "llm:tutor-7b");
-    let seen = f.seen.lock().unwrap();
-    assert_eq!(seen.paths, ["/v1/chat/completions"]);
-    assert_eq!(seen.auth[0].as_deref(), Some("Bearer sk-test-key"));
-    let body = &seen.bodies[0];
+    let seen = f.requests();
+    assert_eq!(paths(&f), ["/v1/chat/completions"]);
+    assert_eq!(seen[0].authorization.as_deref(), Some("Bearer sk-test-key"));
+    let body = &seen[0].body;
     assert_eq!(body["model"], "tutor-7b");
     assert_eq!(body["max_tokens"], 300);
     assert_eq!(body["stream"], false);
@@ -127,20 +56,20 @@ async fn a_question_is_one_chat_completion_request_and_the_answer_is_its_content
 
 #[actix_web::test]
 async fn without_a_key_no_authorization_header_is_sent() {
-    let f = fake(vec![Reply::Answer("ok")]).await;
+    let f = fake(vec![Reply::Answer("ok".into())]).await;
     model(&f.url, None, Duration::from_secs(5))
         .chat(&messages(), 10)
         .await
         .unwrap();
-    assert_eq!(f.seen.lock().unwrap().auth, [None]);
+    assert_eq!(f.requests()[0].authorization, None);
 }
 
 #[actix_web::test]
 async fn an_unavailable_provider_is_retried_once() {
-    let f = fake(vec![Reply::Status(503), Reply::Answer("second try")]).await;
+    let f = fake(vec![Reply::Status(503), Reply::Answer("second try".into())]).await;
     let m = model(&f.url, None, Duration::from_secs(5));
     assert_eq!(m.chat(&messages(), 10).await.unwrap(), "second try");
-    assert_eq!(f.seen.lock().unwrap().paths.len(), 2);
+    assert_eq!(paths(&f).len(), 2);
 
     let f = fake(vec![Reply::Status(500)]).await;
     let m = model(&f.url, None, Duration::from_secs(5));
@@ -148,12 +77,15 @@ async fn an_unavailable_provider_is_retried_once() {
         m.chat(&messages(), 10).await,
         Err(LlmError::Unavailable(_))
     ));
-    assert_eq!(f.seen.lock().unwrap().paths.len(), 2, "one retry, not more");
+    assert_eq!(paths(&f).len(), 2, "one retry, not more");
 }
+
+/// A scripted reply, which error it must give, and how many requests it takes.
+type FailureCase = (Reply, fn(&LlmError) -> bool, usize);
 
 #[actix_web::test]
 async fn each_failure_maps_to_its_error() {
-    let cases: Vec<(Reply, fn(&LlmError) -> bool, usize)> = vec![
+    let cases: Vec<FailureCase> = vec![
         (
             Reply::Status(429),
             |e| matches!(e, LlmError::RateLimited),
@@ -171,7 +103,7 @@ async fn each_failure_maps_to_its_error() {
             .unwrap_err();
         assert!(expected(&err), "{err:?}");
         assert!(!err.to_string().contains("sk-test-key"), "{err}");
-        assert_eq!(f.seen.lock().unwrap().paths.len(), requests, "{err:?}");
+        assert_eq!(paths(&f).len(), requests, "{err:?}");
     }
 }
 

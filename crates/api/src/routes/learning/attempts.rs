@@ -1,8 +1,9 @@
 //! Submitting and reading attempts.
 
 use super::dto::{
-    AttemptDto, AttemptPage, MyAttemptsQuery, PageQuery, QuizAnswersRequest, SolutionDto,
-    SolutionPage, SubmissionAccepted, SubmitCodeRequest, WaitQuery,
+    AttemptDetailDto, AttemptDto, AttemptPage, FeedbackDto, MyAttemptsQuery, PageQuery,
+    QuizAnswersRequest, SolutionDto, SolutionPage, SubmissionAccepted, SubmitCodeRequest,
+    WaitQuery,
 };
 use super::learning;
 use crate::{
@@ -149,7 +150,7 @@ pub async fn answer_quiz(
     get, path = "/attempts/{id}", tag = "attempts",
     params(("id" = Uuid, Path, description = "Attempt id"), WaitQuery),
     responses(
-        (status = 200, body = AttemptDto),
+        (status = 200, body = AttemptDetailDto),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -190,7 +191,11 @@ pub async fn get_attempt(
         }
         attempt = db(&state, move |s| readable_attempt(s, viewer, id)).await?;
     }
-    Ok(HttpResponse::Ok().json(AttemptDto::from(&attempt)))
+    let feedback = db(&state, move |s| s.feedback_of_attempt(id)).await?;
+    Ok(HttpResponse::Ok().json(AttemptDetailDto {
+        attempt: AttemptDto::from(&attempt),
+        feedback: feedback.iter().map(FeedbackDto::from).collect(),
+    }))
 }
 
 /// The caller's attempts, newest first.

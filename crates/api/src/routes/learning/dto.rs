@@ -329,6 +329,39 @@ impl From<&Attempt> for AttemptDto {
     }
 }
 
+/// Feedback written about an attempt (by the language model).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackDto {
+    pub id: Uuid,
+    /// Markdown.
+    pub body: String,
+    /// Who wrote it: `llm:<model>`.
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&domain::attempt::Feedback> for FeedbackDto {
+    fn from(f: &domain::attempt::Feedback) -> Self {
+        Self {
+            id: f.id,
+            body: f.body.clone(),
+            author: f.author.clone(),
+            created_at: f.created_at,
+        }
+    }
+}
+
+/// One attempt with its feedback (`GET /attempts/{id}`). Feedback arrives a few seconds after
+/// the verdict when a language model is configured; until then the list is empty.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptDetailDto {
+    #[serde(flatten)]
+    pub attempt: AttemptDto,
+    pub feedback: Vec<FeedbackDto>,
+}
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod attempts;
 pub mod authoring;
 pub mod cache;
+pub mod drafts;
 pub mod dto;
 pub mod reading;
 pub mod sessions;
@@ -328,6 +329,12 @@ pub fn routes(r: &mut Registry) {
         General,
         authoring::__path_delete_task,
         authoring::delete_task,
+    )
+    .add(
+        Teacher,
+        RouteClass::Llm,
+        drafts::__path_draft_task,
+        drafts::draft_task,
     )
     .add(
         Teacher,
