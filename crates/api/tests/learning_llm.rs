@@ -47,15 +47,7 @@ impl Grader for AllWrong {
                 }
             })
             .collect();
-        Ok(GradeReport {
-            verdict: domain::grading::overall_verdict(&tests),
-            score: domain::grading::weighted_score(&tests),
-            tests,
-            diagnostics: None,
-            image_id: "sha256:stand-in".into(),
-            limits: task.limits,
-            duration_ms: 1,
-        })
+        Ok(learning_common::stand_in_report(task, tests))
     }
 }
 
@@ -307,7 +299,7 @@ async fn an_invalid_draft_from_the_model_is_a_502_naming_what_is_wrong() {
             .await;
         assert_eq!(status, 502, "{reply} -> {body}");
         assert_eq!(body["error"]["code"], "bad_gateway");
-        let fields = learning_common_fields(&body);
+        let fields = learning_common::error_fields(&body);
         assert!(
             fields
                 .iter()
@@ -315,17 +307,6 @@ async fn an_invalid_draft_from_the_model_is_a_502_naming_what_is_wrong() {
             "{reply}: expected {field} in {fields:?}"
         );
     }
-}
-
-fn learning_common_fields(body: &Value) -> Vec<String> {
-    body["error"]["fields"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| f["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[actix_web::test]

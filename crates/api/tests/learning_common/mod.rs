@@ -8,9 +8,9 @@ use api::{
 };
 use domain::{
     course::{Course, CourseLesson, CourseTask, CourseTopic},
-    grading::Grader,
+    grading::{GradeReport, Grader, TestOutcome},
     ports::{ContentRepo, UserRepo},
-    task::TaskData,
+    task::{CodeTask, TaskData},
     user::Role,
 };
 use persistence::{testing::TempDir, Database};
@@ -271,21 +271,38 @@ pub fn ids(app: &App) -> std::collections::HashMap<String, uuid::Uuid> {
     m
 }
 
+/// The field names of an error body (`error.fields[].field`).
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|x| x["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A stand-in grader's report: `tests` as graded, overall verdict and score derived the way
+/// the sandbox derives them.
+pub fn stand_in_report(task: &CodeTask, tests: Vec<TestOutcome>) -> GradeReport {
+    GradeReport {
+        verdict: domain::grading::overall_verdict(&tests),
+        score: domain::grading::weighted_score(&tests),
+        tests,
+        diagnostics: None,
+        image_id: "sha256:stand-in".into(),
+        limits: task.limits,
+        duration_ms: 1,
+    }
+}
+
 /// F1: a control character in any free-text field is a 422 naming the field, on every backend;
 /// nothing is written. `"Hello\u0000World"` was a 500 on PostgreSQL and stored on SQLite.
 pub async fn control_characters_are_422s_naming_the_field(app: &App) {
     let t = app.register(Role::Teacher).await;
     let nul = "Hello\u{0}World";
-    let named = |body: &Value| -> Vec<String> {
-        body["error"]["fields"]
-            .as_array()
-            .map(|f| {
-                f.iter()
-                    .map(|x| x["field"].as_str().unwrap().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let named = error_fields;
     let tok = Some(t.token.as_str());
     let (status, body) = app
         .call("POST", "/teacher/topics", tok, Some(json!({"title": nul})))
