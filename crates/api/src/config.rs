@@ -114,7 +114,10 @@ impl std::fmt::Debug for LlmSettings {
     }
 }
 
-fn llm_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<LlmSettings>, ConfigError> {
+fn llm_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    prod: bool,
+) -> Result<Option<LlmSettings>, ConfigError> {
     let Some(base_url) = var("LLM_BASE_URL") else {
         for name in ["LLM_MODEL", "LLM_API_KEY"] {
             if var(name).is_some() {
@@ -143,9 +146,20 @@ fn llm_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<LlmSetti
         Some("off") => false,
         Some(_) => return Err(invalid("LLM_FEEDBACK", "must be on or off")),
     };
+    let api_key = var("LLM_API_KEY");
+    if let Some(key) = &api_key {
+        // Providers decide a key's length; a value copied from the docs is still refused.
+        let lower = key.to_ascii_lowercase();
+        if prod && PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m)) {
+            return Err(invalid(
+                "LLM_API_KEY",
+                "looks like a placeholder; set the key your provider issued, or unset it",
+            ));
+        }
+    }
     Ok(Some(LlmSettings {
         base_url,
-        api_key: var("LLM_API_KEY").map(SecretString::from),
+        api_key: api_key.map(SecretString::from),
         model,
         timeout: Duration::from_secs(timeout),
         feedback,
@@ -310,7 +324,7 @@ impl Config {
                     ))
                 }
             },
-            llm: llm_settings(&var)?,
+            llm: llm_settings(&var, prod)?,
             rate_limit: crate::rate_limit::RateLimitConfig::from_lookup(&var, prod, &mut warnings)?,
             log_filter: var("RUST_LOG"),
             warnings,
@@ -553,6 +567,32 @@ mod tests {
         ] {
             assert_eq!(failing_var(load(&vars)), name, "{vars:?}");
         }
+    }
+
+    #[test]
+    fn production_refuses_a_placeholder_language_model_key() {
+        let prod = |key: &str| {
+            load(&[
+                ("CAMPUS_ENV", "production"),
+                (
+                    "JWT_SECRET",
+                    "5e0c9a7b3d1f28a6c4e0b9d7f5a3c1e82b4d6f8a0c2e4b6d",
+                ),
+                (
+                    "BACKEND_API_KEY",
+                    "9f1b3d5e7a0c2e4f6b8d0a2c4e6f8b1d3f5a7c9e0b2d4f6a",
+                ),
+                ("REDIS_URL", "redis://127.0.0.1:6379"),
+                ("LLM_BASE_URL", "https://llm.internal/v1"),
+                ("LLM_MODEL", "m"),
+                ("LLM_API_KEY", key),
+            ])
+        };
+        assert_eq!(failing_var(prod("sk-your-provider-key")), "LLM_API_KEY");
+        assert!(
+            prod("sk-4f9a1c7e2b").is_ok(),
+            "a real-looking key of any length loads"
+        );
     }
 
     #[test]
