@@ -229,6 +229,18 @@ fn now() -> Timestamp {
     domain::now()
 }
 
+/// Deletes `item` (refused while students' attempts are under it, unless `force`) and answers 204.
+async fn delete_answer(
+    state: &AppState,
+    item: ContentItem,
+    query: DeleteQuery,
+) -> Result<HttpResponse, ApiError> {
+    let force = query.force.unwrap_or(false);
+    db(state, move |s| delete_item(s, item, force)).await?;
+    changed(state);
+    Ok(HttpResponse::NoContent().finish())
+}
+
 fn changed(state: &AppState) {
     learning(state).cache.invalidate();
 }
@@ -314,13 +326,12 @@ pub async fn delete_topic(
     id: web::Path<Uuid>,
     query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
-    db(&state, move |s| {
-        delete_item(s, ContentItem::Topic(id), force)
-    })
-    .await?;
-    changed(&state);
-    Ok(HttpResponse::NoContent().finish())
+    delete_answer(
+        &state,
+        ContentItem::Topic(id.into_inner()),
+        query.into_inner(),
+    )
+    .await
 }
 
 #[utoipa::path(put, path = "/teacher/topics/order", tag = "authoring", request_body = ReorderRequest,
@@ -441,13 +452,12 @@ pub async fn delete_lesson(
     id: web::Path<Uuid>,
     query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
-    db(&state, move |s| {
-        delete_item(s, ContentItem::Lesson(id), force)
-    })
-    .await?;
-    changed(&state);
-    Ok(HttpResponse::NoContent().finish())
+    delete_answer(
+        &state,
+        ContentItem::Lesson(id.into_inner()),
+        query.into_inner(),
+    )
+    .await
 }
 
 #[utoipa::path(put, path = "/teacher/topics/{id}/lessons/order", tag = "authoring", request_body = ReorderRequest,
@@ -655,13 +665,12 @@ pub async fn delete_task(
     id: web::Path<Uuid>,
     query: Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, force) = (id.into_inner(), query.into_inner().force.unwrap_or(false));
-    db(&state, move |s| {
-        delete_item(s, ContentItem::Task(id), force)
-    })
-    .await?;
-    changed(&state);
-    Ok(HttpResponse::NoContent().finish())
+    delete_answer(
+        &state,
+        ContentItem::Task(id.into_inner()),
+        query.into_inner(),
+    )
+    .await
 }
 
 #[utoipa::path(put, path = "/teacher/lessons/{id}/tasks/order", tag = "authoring", request_body = ReorderRequest,
