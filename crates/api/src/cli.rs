@@ -41,6 +41,9 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Run the Telegram bot (long polling) that links Telegram accounts to Campus accounts.
+    /// Needs TELEGRAM_BOT_TOKEN; run exactly one per token.
+    Bot,
     /// Grade a program against a task in the sandbox, or every HumanEval canonical solution,
     /// without a server or a database.
     Check(crate::cli_check::CheckArgs),
@@ -98,6 +101,7 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
             action: UserAction::Role { name, role },
         } => set_role(&config, &name, role),
         Command::Check(args) => check(&config, args),
+        Command::Bot => bot(config),
     }
 }
 
@@ -115,6 +119,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
         }
         server.run().await.context("the HTTP server failed")
     })
+}
+
+fn bot(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(crate::bot::run(config, crate::bot::stop_signal()))
 }
 
 fn check(config: &Config, args: crate::cli_check::CheckArgs) -> anyhow::Result<()> {

@@ -84,6 +84,11 @@ pub struct Config {
     /// The language model (`LLM_*`); `None` when `LLM_BASE_URL` is unset: no feedback, and
     /// task drafts answer 503.
     pub llm: Option<LlmSettings>,
+    /// The Telegram bot (`TELEGRAM_*`): `campus bot` needs it; `None` when
+    /// `TELEGRAM_BOT_TOKEN` is unset.
+    pub telegram: Option<TelegramSettings>,
+    /// The bot's username (`TELEGRAM_BOT_USERNAME`), for `t.me` deep links in link codes.
+    pub telegram_bot_username: Option<String>,
     /// Budgets per route class and the limiter's Redis settings (`RATE_LIMIT_*`).
     pub rate_limit: crate::rate_limit::RateLimitConfig,
     /// Things worth a warning once logging is up (e.g. a generated development secret).
@@ -164,6 +169,96 @@ fn llm_settings(
         timeout: Duration::from_secs(timeout),
         feedback,
     }))
+}
+
+/// Where the Telegram Bot API is and how the bot polls it. The token is a secret: it never
+/// appears in `Debug` output or logs.
+#[derive(Clone)]
+pub struct TelegramSettings {
+    pub token: SecretString,
+    pub api_url: url::Url,
+    pub poll_timeout: Duration,
+}
+
+impl std::fmt::Debug for TelegramSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramSettings")
+            .field("token", &"[redacted]")
+            .field("api_url", &self.api_url.as_str())
+            .field("poll_timeout", &self.poll_timeout)
+            .finish()
+    }
+}
+
+fn telegram_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    prod: bool,
+) -> Result<Option<TelegramSettings>, ConfigError> {
+    let Some(token) = var("TELEGRAM_BOT_TOKEN") else {
+        return Ok(None);
+    };
+    // BotFather's tokens are `<bot id>:<secret>`; anything else is a copy-paste accident.
+    let well_formed = token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && secret.len() >= 30
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if !well_formed {
+        return Err(invalid(
+            "TELEGRAM_BOT_TOKEN",
+            "must be the token BotFather issued (<digits>:<secret of 30+ letters, digits, _ or ->)",
+        ));
+    }
+    let lower = token.to_ascii_lowercase();
+    if prod && PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m)) {
+        return Err(invalid(
+            "TELEGRAM_BOT_TOKEN",
+            "looks like a placeholder; set the token BotFather issued",
+        ));
+    }
+    let raw_url = var("TELEGRAM_API_URL").unwrap_or_else(|| "https://api.telegram.org".into());
+    let api_url = url::Url::parse(&raw_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            invalid(
+                "TELEGRAM_API_URL",
+                "must be an http:// or https:// URL (default https://api.telegram.org)",
+            )
+        })?;
+    let poll: u64 = parse(var, "TELEGRAM_POLL_TIMEOUT_SECS", 25)?;
+    if !(1..=50).contains(&poll) {
+        return Err(invalid(
+            "TELEGRAM_POLL_TIMEOUT_SECS",
+            "must be between 1 and 50",
+        ));
+    }
+    Ok(Some(TelegramSettings {
+        token: SecretString::from(token),
+        api_url,
+        poll_timeout: Duration::from_secs(poll),
+    }))
+}
+
+fn telegram_bot_username(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(name) = var("TELEGRAM_BOT_USERNAME") else {
+        return Ok(None);
+    };
+    let name = name.strip_prefix('@').unwrap_or(&name).to_string();
+    let valid = (5..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+        return Err(invalid(
+            "TELEGRAM_BOT_USERNAME",
+            "must be the bot's username: 5 to 32 letters, digits or _",
+        ));
+    }
+    Ok(Some(name))
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -325,6 +420,8 @@ impl Config {
                 }
             },
             llm: llm_settings(&var, prod)?,
+            telegram: telegram_settings(&var, prod)?,
+            telegram_bot_username: telegram_bot_username(&var)?,
             rate_limit: crate::rate_limit::RateLimitConfig::from_lookup(&var, prod, &mut warnings)?,
             log_filter: var("RUST_LOG"),
             warnings,
@@ -499,6 +596,63 @@ mod tests {
             Err(ConfigError::Invalid { var, .. }) => var,
             other => panic!("expected an invalid variable, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn telegram_settings_are_checked_and_the_token_never_printed() {
+        let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_";
+        assert!(load(&[]).unwrap().telegram.is_none());
+        let c = load(&[
+            ("TELEGRAM_BOT_TOKEN", token),
+            ("TELEGRAM_BOT_USERNAME", "@campus_bot"),
+        ])
+        .unwrap();
+        let t = c.telegram.clone().unwrap();
+        assert_eq!(t.api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(t.poll_timeout, Duration::from_secs(25));
+        assert_eq!(c.telegram_bot_username.as_deref(), Some("campus_bot"));
+        assert!(
+            !format!("{c:?}").contains("AAHdqTcv"),
+            "the token is redacted"
+        );
+        for (vars, var) in [
+            (
+                vec![("TELEGRAM_BOT_TOKEN", "not-a-token")],
+                "TELEGRAM_BOT_TOKEN",
+            ),
+            (
+                vec![("TELEGRAM_BOT_TOKEN", "12:short")],
+                "TELEGRAM_BOT_TOKEN",
+            ),
+            (
+                vec![
+                    ("TELEGRAM_BOT_TOKEN", token),
+                    ("TELEGRAM_API_URL", "api.telegram.org"),
+                ],
+                "TELEGRAM_API_URL",
+            ),
+            (
+                vec![
+                    ("TELEGRAM_BOT_TOKEN", token),
+                    ("TELEGRAM_POLL_TIMEOUT_SECS", "0"),
+                ],
+                "TELEGRAM_POLL_TIMEOUT_SECS",
+            ),
+            (
+                vec![("TELEGRAM_BOT_USERNAME", "a b")],
+                "TELEGRAM_BOT_USERNAME",
+            ),
+        ] {
+            assert_eq!(failing_var(load(&vars)), var);
+        }
+        assert_eq!(
+            failing_var(prod(&[(
+                "TELEGRAM_BOT_TOKEN",
+                "123456:your-token-from-botfather-goes-here"
+            )])),
+            "TELEGRAM_BOT_TOKEN"
+        );
+        assert!(prod(&[("TELEGRAM_BOT_TOKEN", token)]).is_ok());
     }
 
     #[test]

@@ -103,3 +103,18 @@ impl std::fmt::Debug for AuthResponse {
             .finish_non_exhaustive()
     }
 }
+
+/// A one-time code to send to the Campus Telegram bot, which links the Telegram account that
+/// sends it to this account. Shown once; only its hash is stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkCodeDto {
+    /// Eight letters and digits; case and spaces do not matter when typed.
+    pub code: String,
+    /// The code works once, until this moment (10 minutes).
+    pub expires_at: DateTime<Utc>,
+    /// `https://t.me/<bot>?start=<code>`, when the server knows the bot's username
+    /// (`TELEGRAM_BOT_USERNAME`); opening it sends the code to the bot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deep_link: Option<String>,
+}

@@ -8,6 +8,7 @@
 //! and [`cli`].
 
 pub mod auth;
+pub mod bot;
 pub mod cli;
 mod cli_check;
 pub mod config;

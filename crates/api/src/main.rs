@@ -24,7 +24,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load()?;
     let command = cli.command.unwrap_or(Command::Serve);
-    let serving = matches!(command, Command::Serve);
+    let serving = matches!(command, Command::Serve | Command::Bot);
     telemetry::init(
         &config,
         if serving { "info" } else { "warn" },

@@ -52,6 +52,18 @@ impl std::fmt::Debug for Limiter {
     }
 }
 
+/// The same store as a `domain` port, for callers outside HTTP (the Telegram bot).
+#[async_trait::async_trait]
+impl RateLimiter for Limiter {
+    async fn check(
+        &self,
+        key: &str,
+        quota: Quota,
+    ) -> Result<Decision, domain::rate_limit::LimiterUnavailable> {
+        self.port().check(key, quota).await
+    }
+}
+
 impl Limiter {
     /// Builds the limiter `config` asks for, logging once how limits are shared. With Redis,
     /// probes it once so a Redis that is down at start is reported now (serving starts anyway).
@@ -98,16 +110,19 @@ impl Limiter {
     /// Spends one unit of `key`. `None` only if the store failed outright, which the fallback
     /// design makes impossible in practice; the request is then served unlimited.
     pub async fn check(&self, key: &str, quota: Quota) -> Option<Decision> {
-        let port: &dyn RateLimiter = match &self.backend {
-            Backend::Memory(m) => m.as_ref(),
-            Backend::Redis(f) => f.as_ref(),
-        };
-        match port.check(key, quota).await {
+        match self.port().check(key, quota).await {
             Ok(d) => Some(d),
             Err(e) => {
                 tracing::debug!(error = %e, "rate limiter failed; request served without a limit");
                 None
             }
+        }
+    }
+
+    fn port(&self) -> &dyn RateLimiter {
+        match &self.backend {
+            Backend::Memory(m) => m.as_ref(),
+            Backend::Redis(f) => f.as_ref(),
         }
     }
 

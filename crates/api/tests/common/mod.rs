@@ -157,6 +157,10 @@ impl TestApp {
         self.client.patch(self.url(path))
     }
 
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
     /// Runs a blocking closure against the database (as the server does).
     pub async fn db<T: Send + 'static>(
         &self,

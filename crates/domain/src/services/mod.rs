@@ -11,6 +11,7 @@ pub mod quiz;
 pub mod reading;
 pub mod sessions;
 pub mod submissions;
+pub mod telegram;
 
 #[cfg(test)]
 pub(crate) mod fakes;

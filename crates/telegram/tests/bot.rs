@@ -1,0 +1,253 @@
+//! The bot end to end: teloxide polling a fake Bot API on 127.0.0.1, a real SQLite database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{add_student, code_for, Running, TOKEN};
+use domain::{
+    link::{new_link_code, CODE_TTL_MINUTES},
+    ports::{LinkRepo, UserRepo},
+    rate_limit::Quota,
+    services::telegram::{redeem_link_code, LinkOutcome},
+};
+use persistence::{rate_limit::MemoryLimiter, testing::fresh_sqlite, Database};
+use secrecy::SecretString;
+use std::{sync::Arc, time::Duration};
+use telegram::{
+    conversation::{INVALID_CODE, NOT_LINKED, PRIVATE_ONLY},
+    testing::FakeBotApi,
+    BotSettings, Conversation, Incoming, RunError,
+};
+
+#[actix_web::test]
+async fn a_student_links_checks_and_unlinks_over_the_bot_api() {
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let alice = add_student(&db, "alice");
+    let code = code_for(&db, &alice);
+    let bot = Running::start(db.clone()).await;
+
+    assert!(bot.ask(555, "/me").await.contains(NOT_LINKED));
+    let linked = bot.ask(555, &format!("/link {code}")).await;
+    assert!(
+        linked.contains("Linked to the Campus account alice"),
+        "{linked}"
+    );
+    assert_eq!(db.user_by_telegram_id(555).unwrap().unwrap().id, alice.id);
+
+    let me = bot.ask(555, "/me").await;
+    assert_eq!(me, "Linked to alice. Solved 0 of 0 tasks.");
+
+    // The code worked once: another Telegram account cannot use it again.
+    assert_eq!(bot.ask(556, &format!("/link {code}")).await, INVALID_CODE);
+    assert!(db.user_by_telegram_id(556).unwrap().is_none());
+
+    let unlinked = bot.ask(555, "/unlink").await;
+    assert!(
+        unlinked.contains("Unlinked from the Campus account alice"),
+        "{unlinked}"
+    );
+    assert!(db
+        .user_by_id(alice.id)
+        .unwrap()
+        .unwrap()
+        .telegram_user_id
+        .is_none());
+    assert_eq!(bot.ask(555, "/unlink").await, NOT_LINKED);
+
+    let calls = bot.api.calls();
+    for method in ["getme", "setmycommands", "getupdates", "sendmessage"] {
+        assert!(
+            calls.iter().any(|c| c == method),
+            "{method} not called: {calls:?}"
+        );
+    }
+    bot.stop().await.expect("the bot stops cleanly");
+}
+
+#[actix_web::test]
+async fn deep_links_and_pasted_codes_link_too() {
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let (alice, bob) = (add_student(&db, "alice"), add_student(&db, "bob"));
+    let bot = Running::start(db.clone()).await;
+
+    // t.me/<bot>?start=CODE arrives as "/start CODE".
+    let a = code_for(&db, &alice);
+    assert!(bot.ask(601, &format!("/start {a}")).await.contains("alice"));
+    // A code pasted on its own, in lower case.
+    let b = code_for(&db, &bob);
+    assert!(bot.ask(602, &b.to_lowercase()).await.contains("bob"));
+    assert_eq!(db.user_by_telegram_id(601).unwrap().unwrap().id, alice.id);
+    assert_eq!(db.user_by_telegram_id(602).unwrap().unwrap().id, bob.id);
+
+    // Plain /start and unknown text get the help, which names every command.
+    let help = bot.ask(603, "/start").await;
+    for command in ["/link", "/me", "/unlink", "/help"] {
+        assert!(help.contains(command), "{command} missing from {help}");
+    }
+    assert_eq!(bot.ask(603, "hello there").await, help);
+    bot.stop().await.unwrap();
+}
+
+#[actix_web::test]
+async fn codes_are_refused_in_group_chats_and_not_spent() {
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let alice = add_student(&db, "alice");
+    let code = code_for(&db, &alice);
+    let bot = Running::start(db.clone()).await;
+
+    bot.api
+        .send_text(700, Some(-1001), &format!("/link {code}"));
+    // Chatter in the group that is not a command gets no answer at all.
+    bot.api.send_text(700, Some(-1001), "see you tomorrow");
+    let replies = bot.api.wait_for_replies(1, Duration::from_secs(20)).await;
+    assert_eq!(replies[0].chat_id, -1001);
+    assert_eq!(replies[0].text, PRIVATE_ONLY);
+    assert!(db.user_by_telegram_id(700).unwrap().is_none());
+
+    // The same code still works in the private chat.
+    assert!(bot
+        .ask(700, &format!("/link {code}"))
+        .await
+        .contains("alice"));
+    assert_eq!(bot.api.replies().len(), 2, "the group chatter got no reply");
+    bot.stop().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_linked_telegram_account_must_unlink_before_linking_another() {
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let (alice, bob) = (add_student(&db, "alice"), add_student(&db, "bob"));
+    let bot = Running::start(db.clone()).await;
+    bot.ask(800, &format!("/link {}", code_for(&db, &alice)))
+        .await;
+
+    let bob_code = code_for(&db, &bob);
+    let refused = bot.ask(800, &format!("/link {bob_code}")).await;
+    assert!(refused.contains("already linked to alice"), "{refused}");
+    // Bob's code was not spent: his own Telegram account can still use it.
+    assert!(bot
+        .ask(801, &format!("/link {bob_code}"))
+        .await
+        .contains("bob"));
+    assert_eq!(db.user_by_telegram_id(800).unwrap().unwrap().id, alice.id);
+    bot.stop().await.unwrap();
+}
+
+#[test]
+fn expired_and_malformed_codes_do_not_link() {
+    let (db, _dir) = fresh_sqlite();
+    let alice = add_student(&db, "alice");
+    let now = domain::now();
+    let (code, record) = new_link_code(alice.id, now);
+    db.insert_link_code(&record).unwrap();
+    let later = now + chrono::Duration::minutes(CODE_TTL_MINUTES) + chrono::Duration::seconds(1);
+    assert_eq!(
+        redeem_link_code(&db, &db, &code, 900, later).unwrap(),
+        LinkOutcome::InvalidCode
+    );
+    for garbage in [
+        "",
+        "x",
+        "'; DROP TABLE users; --",
+        &"A".repeat(10_000),
+        "ÄÖÜ12345",
+    ] {
+        assert_eq!(
+            redeem_link_code(&db, &db, garbage, 900, now).unwrap(),
+            LinkOutcome::InvalidCode
+        );
+    }
+    assert!(db.user_by_telegram_id(900).unwrap().is_none());
+}
+
+#[actix_web::test]
+async fn link_attempts_are_rate_limited_per_telegram_account() {
+    let (db, _dir) = fresh_sqlite();
+    let db: Arc<Database> = Arc::new(db);
+    let alice = add_student(&db, "alice");
+    let limiter = Arc::new(MemoryLimiter::default());
+    let quota = Quota {
+        limit: 3,
+        window_secs: 60,
+    };
+    let conversation = Conversation::new(db.clone(), Some(limiter), Some(quota), None, "b");
+    let say = |tg: i64, text: String| {
+        let c = conversation.clone();
+        async move {
+            c.reply(Incoming {
+                telegram_user_id: tg,
+                private_chat: true,
+                text: &text,
+            })
+            .await
+            .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(say(1, "/link WRONG234".into()).await, INVALID_CODE);
+    }
+    let limited = say(1, "/link WRONG234".into()).await;
+    assert!(limited.starts_with("Too many"), "{limited}");
+    // Even a right code waits: guessing stops at the budget, whatever is guessed.
+    let code = code_for(&db, &alice);
+    assert!(say(1, format!("/link {code}"))
+        .await
+        .starts_with("Too many"));
+    assert!(db.user_by_telegram_id(1).unwrap().is_none());
+    // Another Telegram account has its own budget.
+    assert!(say(2, format!("/link {code}")).await.contains("alice"));
+}
+
+#[actix_web::test]
+async fn a_wrong_token_stops_the_bot_at_start_without_printing_the_token() {
+    let api = FakeBotApi::start(TOKEN).await.unwrap();
+    let wrong = "999999:the-wrong-token-BBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let settings = BotSettings {
+        token: SecretString::from(wrong),
+        api_url: api.url.parse().unwrap(),
+        poll_timeout: Duration::from_secs(1),
+    };
+    assert!(!format!("{settings:?}").contains("wrong-token"));
+    let err = telegram::run(
+        settings,
+        move |name| Conversation::new(db, None, None, None, name),
+        std::future::pending(),
+    )
+    .await
+    .expect_err("a refused getMe is an error");
+    assert!(matches!(err, RunError::Api(_)), "{err:?}");
+    assert!(!err.to_string().contains("wrong-token"), "{err}");
+    assert!(api.paths().iter().any(|p| p.contains("wrong-token")));
+}
+
+#[actix_web::test]
+async fn an_unreachable_bot_api_is_a_clear_error() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (db, _dir) = fresh_sqlite();
+    let db = Arc::new(db);
+    let settings = BotSettings {
+        token: SecretString::from(TOKEN),
+        api_url: format!("http://127.0.0.1:{port}/").parse().unwrap(),
+        poll_timeout: Duration::from_secs(1),
+    };
+    let err = telegram::run(
+        settings,
+        move |name| Conversation::new(db, None, None, None, name),
+        std::future::pending(),
+    )
+    .await
+    .expect_err("no Bot API is an error");
+    assert!(matches!(err, RunError::Api(_)), "{err:?}");
+    assert!(!err.to_string().contains("test-token"), "{err}");
+}
