@@ -457,6 +457,35 @@ fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
     persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
+/// Short commands on PostgreSQL exit cleanly every time. The pool used to open a reserve
+/// connection on a background thread; a process leaving while libpq was connecting crashed in
+/// OpenSSL's exit handler (SIGSEGV in about one run in eight). 40 runs catch that with
+/// probability above 99.5%.
+#[test]
+fn short_commands_on_postgres_never_crash_at_exit() {
+    let base = persistence::testing::postgres_base_url();
+    let admin = persistence::Database::connect(&persistence::DatabaseUrl::parse(&base).unwrap(), 1)
+        .unwrap_or_else(|e| panic!("{e}\n{}", persistence::testing::START_POSTGRES_HINT));
+    let schema = format!("bin_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    persistence::testing::execute_raw(&admin, &format!("CREATE SCHEMA {schema}")).unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("DATABASE_URL", url.as_str())];
+    let up = run(dir.path(), &env, &["migrate"], "");
+    assert!(up.status.success(), "{}", stderr(&up));
+    for i in 0..40 {
+        let out = run(dir.path(), &env, &["migrate", "status"], "");
+        assert!(
+            out.status.success(),
+            "run {i}: {:?} {}",
+            out.status,
+            stderr(&out)
+        );
+    }
+    persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+}
+
 #[test]
 fn a_taken_port_is_one_line_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();

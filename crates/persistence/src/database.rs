@@ -54,7 +54,11 @@ impl Database {
         };
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .min_idle(Some(1))
+            // No idle connections kept in reserve: r2d2 opens those on its own threads, and
+            // a process that exits while one is in libpq's connect crashes in OpenSSL's exit
+            // handler (`campus migrate` on PostgreSQL died with SIGSEGV about one run in
+            // eight). Connections are opened when asked for, and returned ones are reused.
+            .min_idle(Some(0))
             .connection_timeout(POOL_TIMEOUT)
             .error_handler(Box::new(PoolErrorLogger))
             .build_unchecked(manager);
