@@ -419,15 +419,41 @@ fn import_export_round_trip_and_a_bad_file_writes_nothing() {
     assert_eq!(to_stdout, std::fs::read_to_string(&exported).unwrap());
 }
 
+/// An empty PostgreSQL schema for one test (dropped at the end) and a `DATABASE_URL` whose
+/// `search_path` is that schema. Fails, never skips, when PostgreSQL is down.
+struct PgSchema {
+    admin: persistence::Database,
+    name: String,
+    url: String,
+}
+
+impl PgSchema {
+    fn new() -> Self {
+        let base = persistence::testing::postgres_base_url();
+        let admin =
+            persistence::Database::connect(&persistence::DatabaseUrl::parse(&base).unwrap(), 1)
+                .unwrap_or_else(|e| panic!("{e}\n{}", persistence::testing::START_POSTGRES_HINT));
+        let name = format!("bin_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        persistence::testing::execute_raw(&admin, &format!("CREATE SCHEMA {name}")).unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        Self { admin, name, url }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = persistence::testing::execute_raw(
+            &self.admin,
+            &format!("DROP SCHEMA {} CASCADE", self.name),
+        );
+    }
+}
+
 #[test]
 fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
-    let base = persistence::testing::postgres_base_url();
-    let admin = persistence::Database::connect(&persistence::DatabaseUrl::parse(&base).unwrap(), 1)
-        .unwrap_or_else(|e| panic!("{e}\n{}", persistence::testing::START_POSTGRES_HINT));
-    let schema = format!("bin_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    persistence::testing::execute_raw(&admin, &format!("CREATE SCHEMA {schema}")).unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let pg = PgSchema::new();
+    let url = pg.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let env = [
         ("DATABASE_URL", url.as_str()),
@@ -454,7 +480,6 @@ fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
     .unwrap();
     wait_for_health(port, &mut child);
     stop(&mut child);
-    persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
 /// Short commands on PostgreSQL exit cleanly every time. The pool used to open a reserve
@@ -463,13 +488,8 @@ fn serve_on_postgres_refuses_pending_migrations_until_campus_migrate() {
 /// probability above 99.5%.
 #[test]
 fn short_commands_on_postgres_never_crash_at_exit() {
-    let base = persistence::testing::postgres_base_url();
-    let admin = persistence::Database::connect(&persistence::DatabaseUrl::parse(&base).unwrap(), 1)
-        .unwrap_or_else(|e| panic!("{e}\n{}", persistence::testing::START_POSTGRES_HINT));
-    let schema = format!("bin_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    persistence::testing::execute_raw(&admin, &format!("CREATE SCHEMA {schema}")).unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let pg = PgSchema::new();
+    let url = pg.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let env = [("DATABASE_URL", url.as_str())];
     let up = run(dir.path(), &env, &["migrate"], "");
@@ -483,7 +503,6 @@ fn short_commands_on_postgres_never_crash_at_exit() {
             stderr(&out)
         );
     }
-    persistence::testing::execute_raw(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
 #[test]

@@ -19,6 +19,14 @@ async fn me(app: &TestApp, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
+async fn link_code(app: &TestApp, token: &str) -> reqwest::Response {
+    app.post("/me/telegram/link-code")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn ask(api: &FakeBotApi, from: i64, text: &str) -> String {
     let before = api.replies().len();
     api.send_text(from, None, text);
@@ -41,12 +49,7 @@ async fn a_code_from_the_web_links_through_the_bot_and_the_web_can_unlink() {
         false
     );
 
-    let res = app
-        .post("/me/telegram/link-code")
-        .bearer_auth(&student.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = link_code(&app, &student.access_token).await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body: Value = res.json().await.unwrap();
@@ -113,12 +116,7 @@ async fn without_a_bot_username_there_is_no_deep_link_and_codes_are_fresh_each_t
     let student = app.student().await;
     let mut codes = Vec::new();
     for _ in 0..2 {
-        let res = app
-            .post("/me/telegram/link-code")
-            .bearer_auth(&student.access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = link_code(&app, &student.access_token).await;
         assert_eq!(res.status(), 201);
         let body: Value = res.json().await.unwrap();
         assert!(body.get("deepLink").is_none(), "{body}");
@@ -132,20 +130,10 @@ async fn link_codes_have_their_own_budget() {
     let app = TestApp::spawn_with(&[("RATE_LIMIT_LINK", "2/60")]).await;
     let student = app.student().await;
     for _ in 0..2 {
-        let res = app
-            .post("/me/telegram/link-code")
-            .bearer_auth(&student.access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = link_code(&app, &student.access_token).await;
         assert_eq!(res.status(), 201);
     }
-    let res = app
-        .post("/me/telegram/link-code")
-        .bearer_auth(&student.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = link_code(&app, &student.access_token).await;
     error_body(res, 429).await;
 }
 

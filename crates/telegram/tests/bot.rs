@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{add_student, code_for, Running, TOKEN};
+use common::{add_student, code_for, run_bot, settings, Running, TOKEN};
 use domain::{
     link::{new_link_code, CODE_TTL_MINUTES},
     ports::{LinkRepo, UserRepo},
@@ -11,12 +11,11 @@ use domain::{
     services::telegram::{redeem_link_code, LinkOutcome},
 };
 use persistence::{rate_limit::MemoryLimiter, testing::fresh_sqlite, Database};
-use secrecy::SecretString;
 use std::{sync::Arc, time::Duration};
 use telegram::{
     conversation::{INVALID_CODE, NOT_LINKED, PRIVATE_ONLY},
     testing::FakeBotApi,
-    BotSettings, Conversation, Incoming, RunError,
+    Conversation, Incoming, RunError,
 };
 
 #[actix_web::test]
@@ -208,19 +207,11 @@ async fn a_wrong_token_stops_the_bot_at_start_without_printing_the_token() {
     let wrong = "999999:the-wrong-token-BBBBBBBBBBBBBBBBBBBBBBBBBBBB";
     let (db, _dir) = fresh_sqlite();
     let db = Arc::new(db);
-    let settings = BotSettings {
-        token: SecretString::from(wrong),
-        api_url: api.url.parse().unwrap(),
-        poll_timeout: Duration::from_secs(1),
-    };
+    let settings = settings(wrong, &api.url);
     assert!(!format!("{settings:?}").contains("wrong-token"));
-    let err = telegram::run(
-        settings,
-        move |name| Conversation::new(db, None, None, None, name),
-        std::future::pending(),
-    )
-    .await
-    .expect_err("a refused getMe is an error");
+    let err = run_bot(settings, db, std::future::pending())
+        .await
+        .expect_err("a refused getMe is an error");
     assert!(matches!(err, RunError::Api(_)), "{err:?}");
     assert!(!err.to_string().contains("wrong-token"), "{err}");
     assert!(api.paths().iter().any(|p| p.contains("wrong-token")));
@@ -236,18 +227,10 @@ async fn an_unreachable_bot_api_is_a_clear_error() {
         .port();
     let (db, _dir) = fresh_sqlite();
     let db = Arc::new(db);
-    let settings = BotSettings {
-        token: SecretString::from(TOKEN),
-        api_url: format!("http://127.0.0.1:{port}/").parse().unwrap(),
-        poll_timeout: Duration::from_secs(1),
-    };
-    let err = telegram::run(
-        settings,
-        move |name| Conversation::new(db, None, None, None, name),
-        std::future::pending(),
-    )
-    .await
-    .expect_err("no Bot API is an error");
+    let url = format!("http://127.0.0.1:{port}/");
+    let err = run_bot(settings(TOKEN, &url), db, std::future::pending())
+        .await
+        .expect_err("no Bot API is an error");
     assert!(matches!(err, RunError::Api(_)), "{err:?}");
     assert!(!err.to_string().contains("test-token"), "{err}");
 }

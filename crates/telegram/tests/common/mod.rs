@@ -31,6 +31,29 @@ pub fn code_for(db: &Database, user: &User) -> String {
     issue_link_code(db, user.id, domain::now()).unwrap().code
 }
 
+/// Settings for a bot talking to `api_url` with `token`, polling for at most 1 s.
+pub fn settings(token: &str, api_url: &str) -> BotSettings {
+    BotSettings {
+        token: SecretString::from(token),
+        api_url: api_url.parse().unwrap(),
+        poll_timeout: Duration::from_secs(1),
+    }
+}
+
+/// Runs a bot with no rate limits until `shutdown` completes.
+pub async fn run_bot(
+    settings: BotSettings,
+    db: Arc<Database>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    telegram::run(
+        settings,
+        move |username| Conversation::new(db, None, None, None, username),
+        shutdown,
+    )
+    .await
+}
+
 /// A running bot against a fake Bot API; `stop` ends it and returns what `run` returned.
 pub struct Running {
     pub api: FakeBotApi,
@@ -41,19 +64,10 @@ pub struct Running {
 impl Running {
     pub async fn start(db: Arc<Database>) -> Self {
         let api = FakeBotApi::start(TOKEN).await.unwrap();
-        let settings = BotSettings {
-            token: SecretString::from(TOKEN),
-            api_url: api.url.parse().unwrap(),
-            poll_timeout: Duration::from_secs(1),
-        };
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(
-            settings,
-            move |username| Conversation::new(db, None, None, None, username),
-            async move {
-                let _ = rx.await;
-            },
-        ));
+        let task = tokio::spawn(run_bot(settings(TOKEN, &api.url), db, async move {
+            let _ = rx.await;
+        }));
         Self {
             api,
             stop: Some(tx),
