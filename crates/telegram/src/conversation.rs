@@ -59,7 +59,7 @@ pub enum Command {
 pub struct Incoming<'a> {
     /// The sender's Telegram user id.
     pub telegram_user_id: i64,
-    /// Whether it came from a private chat with the bot (codes are accepted only there).
+    /// Whether it came from a private chat with the bot (account commands work only there).
     pub private_chat: bool,
     pub text: &'a str,
 }
@@ -85,7 +85,8 @@ pub const INVALID_CODE: &str =
     "That code is not valid: it may have expired (codes last 10 minutes) or been used already. \
      Ask Campus for a new one.";
 pub const PRIVATE_ONLY: &str =
-    "Link codes work only in a private chat with me, so nobody else sees them.";
+    "Account commands (/link, /me, /unlink) work only in a private chat \
+     with me, so nobody else sees your code or your account.";
 pub const UNAVAILABLE: &str = "Campus is unavailable right now; please try again in a minute.";
 
 impl Conversation {
@@ -120,6 +121,11 @@ impl Conversation {
             return Some(too_many(wait));
         }
         let tg = msg.telegram_user_id;
+        // In a group, everything but /help stays private: a code, a username and progress are
+        // nobody else's business.
+        if !msg.private_chat && !matches!(command, Some(Command::Help)) {
+            return Some(PRIVATE_ONLY.to_string());
+        }
         let answer = match command {
             Some(Command::Help) => Ok(help()),
             Some(Command::Start(code)) if code.trim().is_empty() => Ok(help()),
@@ -143,9 +149,6 @@ impl Conversation {
     }
 
     async fn link(&self, msg: &Incoming<'_>, code: String) -> Result<String, DomainError> {
-        if !msg.private_chat {
-            return Ok(PRIVATE_ONLY.to_string());
-        }
         let tg = msg.telegram_user_id;
         if let Some(wait) = self.spend(self.link_quota, "tg-link", tg).await {
             return Ok(too_many(wait));

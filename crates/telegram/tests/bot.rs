@@ -90,7 +90,7 @@ async fn deep_links_and_pasted_codes_link_too() {
 }
 
 #[actix_web::test]
-async fn codes_are_refused_in_group_chats_and_not_spent() {
+async fn account_commands_are_refused_in_group_chats_and_codes_not_spent() {
     let (db, _dir) = fresh_sqlite();
     let db = Arc::new(db);
     let alice = add_student(&db, "alice");
@@ -112,6 +112,30 @@ async fn codes_are_refused_in_group_chats_and_not_spent() {
         .await
         .contains("alice"));
     assert_eq!(bot.api.replies().len(), 2, "the group chatter got no reply");
+
+    // Account commands stay out of the group once linked too; /help (with the bot's name, as
+    // groups send it) is answered there.
+    for command in ["/me", "/unlink", "/me@campus_test_bot"] {
+        let n = bot.api.replies().len();
+        bot.api.send_text(700, Some(-1001), command);
+        let replies = bot
+            .api
+            .wait_for_replies(n + 1, Duration::from_secs(20))
+            .await;
+        assert_eq!(replies[n].text, PRIVATE_ONLY, "{command}");
+    }
+    let n = bot.api.replies().len();
+    bot.api.send_text(700, Some(-1001), "/help@campus_test_bot");
+    let replies = bot
+        .api
+        .wait_for_replies(n + 1, Duration::from_secs(20))
+        .await;
+    assert!(replies[n].text.contains("/link"), "{}", replies[n].text);
+    assert_eq!(
+        db.user_by_telegram_id(700).unwrap().unwrap().id,
+        alice.id,
+        "still linked"
+    );
     bot.stop().await.unwrap();
 }
 
