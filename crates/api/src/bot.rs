@@ -17,7 +17,7 @@ pub async fn run(
     })?;
     let db = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || database::open_for_serving(&config))
+        tokio::task::spawn_blocking(move || database::open_existing(&config))
             .await
             .context("opening the database failed")??
     };

@@ -44,3 +44,34 @@ pub fn open_for_serving(config: &Config) -> anyhow::Result<Database> {
     }
     Ok(db)
 }
+
+/// What a process beside the servers needs (`campus bot`): the servers' database, already
+/// migrated. It never creates or migrates one, so a bot started with the wrong `DATABASE_URL`
+/// (a relative SQLite path from another folder) stops with a clear line instead of serving
+/// an empty database.
+pub fn open_existing(config: &Config) -> anyhow::Result<Database> {
+    let url = DatabaseUrl::parse(config.database_url.expose_secret())
+        .map_err(|e| anyhow!("DATABASE_URL: {e}"))?;
+    if let DatabaseUrl::Sqlite(path) = &url {
+        if !std::path::Path::new(path).exists() {
+            bail!(
+                "DATABASE_URL: the SQLite file {path} does not exist; use the servers' database \
+                 (a relative path is relative to the working folder)"
+            );
+        }
+    }
+    let db = Database::connect(&url, config.database_pool_size).map_err(|e| anyhow!("{e}"))?;
+    let pending = db
+        .migration_status()
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .filter(|(_, applied)| !applied)
+        .count();
+    if pending > 0 {
+        bail!(
+            "the database has {pending} pending migration(s); run `campus migrate` (or start \
+             `campus serve` once on SQLite) first"
+        );
+    }
+    Ok(db)
+}

@@ -144,3 +144,34 @@ async fn the_bot_command_needs_a_token_and_says_so() {
         .expect_err("no token, no bot");
     assert!(err.to_string().contains("TELEGRAM_BOT_TOKEN"), "{err}");
 }
+
+#[actix_web::test]
+async fn the_bot_never_creates_or_migrates_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("campus.db");
+    let url = format!("sqlite://{}", missing.display());
+    let config = test_config(&[
+        ("DATABASE_URL", &url),
+        ("TELEGRAM_BOT_TOKEN", TOKEN),
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+    ]);
+    let err = api::bot::run(config, std::future::pending())
+        .await
+        .expect_err("no database, no bot");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!missing.exists(), "the bot created a database file");
+
+    // An existing but unmigrated database is refused too.
+    let (db, dir) = persistence::testing::fresh_sqlite_unmigrated();
+    drop(db);
+    let url = format!("sqlite://{}", dir.path().join("campus-test.db").display());
+    let config = test_config(&[
+        ("DATABASE_URL", &url),
+        ("TELEGRAM_BOT_TOKEN", TOKEN),
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+    ]);
+    let err = api::bot::run(config, std::future::pending())
+        .await
+        .expect_err("an unmigrated database is refused");
+    assert!(err.to_string().contains("pending migration"), "{err}");
+}

@@ -51,6 +51,19 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
+/// Whether a bare message is probably a pasted code rather than a word: eight characters of
+/// the code alphabet (any case) with a digit, or all in upper case as the code is shown.
+/// "Homework" is not; "K7QM2XPA" and "k7qm2xpa" are.
+pub fn looks_like_code(text: &str) -> bool {
+    let text = text.trim();
+    text.chars().count() == CODE_LEN
+        && text
+            .chars()
+            .all(|c| c.is_ascii() && ALPHABET.contains(&(c.to_ascii_uppercase() as u8)))
+        && (text.chars().any(|c| c.is_ascii_digit())
+            || text.chars().all(|c| !c.is_ascii_lowercase()))
+}
+
 impl LinkCode {
     pub fn usable_at(&self, now: Timestamp) -> bool {
         self.used_at.is_none() && now < self.expires_at
@@ -66,6 +79,30 @@ mod tests {
         let (code, rec) = new_link_code(Uuid::new_v4(), crate::now());
         let typed = format!(" {} ", code.to_lowercase());
         assert_eq!(hash_code(&typed), rec.code_hash);
+    }
+
+    #[test]
+    fn words_are_not_taken_for_codes() {
+        for word in [
+            "Whatever",
+            "Thankyou",
+            "Password",
+            "Homework",
+            "tomorrow",
+            "K7QM2XP",
+            "K7QM2XPA1",
+        ] {
+            assert!(!looks_like_code(word), "{word}");
+        }
+        for code in ["K7QM2XPA", "k7qm2xpa", " K7QM2XPA ", "ABCDEFGH"] {
+            assert!(looks_like_code(code), "{code}");
+        }
+        // Look-alikes are not in the alphabet, so no code contains them.
+        assert!(!looks_like_code("K7QM2XP0"));
+        for _ in 0..100 {
+            let (code, _) = new_link_code(Uuid::new_v4(), crate::now());
+            assert!(looks_like_code(&code), "{code}");
+        }
     }
 
     #[test]

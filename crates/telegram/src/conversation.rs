@@ -4,9 +4,12 @@
 //! Never logged: message texts and link codes (a code is a credential until it is spent).
 
 use domain::{
+    link::looks_like_code,
     ports::{AttemptRepo, ContentRepo, LinkRepo, UserRepo},
     rate_limit::{Quota, RateLimiter},
-    services::telegram::{linked_summary, redeem_link_code, unlink_telegram, LinkOutcome},
+    services::telegram::{
+        burn_link_code, linked_summary, redeem_link_code, unlink_telegram, LinkOutcome,
+    },
     DomainError,
 };
 use std::sync::Arc;
@@ -38,7 +41,8 @@ where
     }
 }
 
-/// The commands the bot understands (also its command menu, set at start).
+// The commands the bot understands (also its command menu, set at start). A plain comment:
+// teloxide would print a doc comment at the head of /help.
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
@@ -87,6 +91,8 @@ pub const INVALID_CODE: &str =
 pub const PRIVATE_ONLY: &str =
     "Account commands (/link, /me, /unlink) work only in a private chat \
      with me, so nobody else sees your code or your account.";
+pub const CODE_BURNED: &str = "That code was posted where others can read it, so it no longer \
+     works. Ask Campus for a new one and send it to me in a private chat.";
 pub const UNAVAILABLE: &str = "Campus is unavailable right now; please try again in a minute.";
 
 impl Conversation {
@@ -111,20 +117,36 @@ impl Conversation {
     pub async fn reply(&self, msg: Incoming<'_>) -> Option<String> {
         let text = msg.text.trim();
         let command = Command::parse(text, &self.bot_username).ok();
-        if command.is_none() && !msg.private_chat {
+        if command.is_none() && !msg.private_chat && !looks_like_code(text) {
             return None;
         }
         if let Some(wait) = self
             .spend(self.message_quota, "tg-msg", msg.telegram_user_id)
             .await
         {
-            return Some(too_many(wait));
+            return Some(too_many("messages", wait));
         }
         let tg = msg.telegram_user_id;
         // In a group, everything but /help stays private: a code, a username and progress are
-        // nobody else's business.
+        // nobody else's business. A code posted there is spent, so nobody who read it can use it.
         if !msg.private_chat && !matches!(command, Some(Command::Help)) {
-            return Some(PRIVATE_ONLY.to_string());
+            let shown = match &command {
+                Some(Command::Start(code)) | Some(Command::Link(code)) => code.clone(),
+                Some(_) => String::new(),
+                None => text.to_string(),
+            };
+            let burned = self
+                .blocking(move |s| burn_link_code(s.links(), &shown, domain::now()))
+                .await;
+            return match burned {
+                Ok(true) => Some(CODE_BURNED.to_string()),
+                Ok(false) if command.is_none() => None,
+                Ok(false) => Some(PRIVATE_ONLY.to_string()),
+                Err(e) => {
+                    tracing::error!(error = %e, "telegram bot: storage call failed");
+                    Some(UNAVAILABLE.to_string())
+                }
+            };
         }
         let answer = match command {
             Some(Command::Help) => Ok(help()),
@@ -151,7 +173,7 @@ impl Conversation {
     async fn link(&self, msg: &Incoming<'_>, code: String) -> Result<String, DomainError> {
         let tg = msg.telegram_user_id;
         if let Some(wait) = self.spend(self.link_quota, "tg-link", tg).await {
-            return Ok(too_many(wait));
+            return Ok(too_many("link attempts", wait));
         }
         let outcome = self
             .blocking(move |s| redeem_link_code(s.users(), s.links(), &code, tg, domain::now()))
@@ -231,11 +253,6 @@ fn help() -> String {
     format!("{HELP_INTRO}\n\n{}", Command::descriptions())
 }
 
-fn too_many(wait: u32) -> String {
-    format!("Too many messages; please try again in {wait} s.")
-}
-
-/// A bare message that has the shape of a link code (8 letters and digits).
-fn looks_like_code(text: &str) -> bool {
-    text.len() == domain::link::CODE_LEN && text.chars().all(|c| c.is_ascii_alphanumeric())
+fn too_many(what: &str, wait: u32) -> String {
+    format!("Too many {what}; please try again in {wait} s.")
 }

@@ -31,6 +31,8 @@ struct State {
     calls: Vec<String>,
     /// Raw request paths, to check what the token looked like on the wire.
     paths: Vec<String>,
+    /// Methods (lower-cased) that never answer, like a Bot API that hangs.
+    hanging: Vec<String>,
 }
 
 pub struct FakeBotApi {
@@ -94,6 +96,20 @@ impl FakeBotApi {
         s.pending.push(update);
     }
 
+    /// Queues any update body (`{"message": {...}}` and the like, without `update_id`), for
+    /// updates the bot cannot read.
+    pub fn send_raw(&self, mut update: Value) {
+        let mut s = lock(&self.state);
+        s.next_update += 1;
+        update["update_id"] = json!(s.next_update);
+        s.pending.push(update);
+    }
+
+    /// Makes `method` (e.g. `getUpdates`) hang from now on instead of answering.
+    pub fn hang(&self, method: &str) {
+        lock(&self.state).hanging.push(method.to_ascii_lowercase());
+    }
+
     /// Every message the bot has sent so far.
     pub fn replies(&self) -> Vec<Reply> {
         lock(&self.state).replies.clone()
@@ -153,10 +169,14 @@ async fn answer(req: &HttpRequest, body: &[u8], state: &Mutex<State>, token: &st
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let sent_token = segments.next().and_then(|s| s.strip_prefix("bot"));
     let method = segments.next().unwrap_or_default().to_ascii_lowercase();
-    {
+    let hangs = {
         let mut s = lock(state);
         s.paths.push(path.clone());
         s.calls.push(method.clone());
+        s.hanging.contains(&method)
+    };
+    if hangs {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
     }
     if sent_token != Some(token) {
         return HttpResponse::Unauthorized()

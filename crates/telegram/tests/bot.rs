@@ -13,7 +13,7 @@ use domain::{
 use persistence::{rate_limit::MemoryLimiter, testing::fresh_sqlite, Database};
 use std::{sync::Arc, time::Duration};
 use telegram::{
-    conversation::{INVALID_CODE, NOT_LINKED, PRIVATE_ONLY},
+    conversation::{CODE_BURNED, HELP_INTRO, INVALID_CODE, NOT_LINKED, PRIVATE_ONLY},
     testing::FakeBotApi,
     Conversation, Incoming, RunError,
 };
@@ -90,53 +90,105 @@ async fn deep_links_and_pasted_codes_link_too() {
 }
 
 #[actix_web::test]
-async fn account_commands_are_refused_in_group_chats_and_codes_not_spent() {
+async fn account_commands_stay_out_of_groups_and_codes_shown_there_are_spent() {
     let (db, _dir) = fresh_sqlite();
     let db = Arc::new(db);
     let alice = add_student(&db, "alice");
-    let code = code_for(&db, &alice);
     let bot = Running::start(db.clone()).await;
+    let group = Some(-1001);
 
-    bot.api
-        .send_text(700, Some(-1001), &format!("/link {code}"));
-    // Chatter in the group that is not a command gets no answer at all.
-    bot.api.send_text(700, Some(-1001), "see you tomorrow");
-    let replies = bot.api.wait_for_replies(1, Duration::from_secs(20)).await;
-    assert_eq!(replies[0].chat_id, -1001);
-    assert_eq!(replies[0].text, PRIVATE_ONLY);
-    assert!(db.user_by_telegram_id(700).unwrap().is_none());
+    // Sends `text` to the group and returns the bot's answer to it, if any (chatter that is not
+    // for the bot gets none; a later /help proves the silence was not slowness).
+    let in_group = |text: String| {
+        let api = &bot.api;
+        async move {
+            let n = api.replies().len();
+            api.send_text(700, group, &text);
+            api.send_text(700, group, "/help@campus_test_bot");
+            let replies = api.wait_for_replies(n + 1, Duration::from_secs(20)).await;
+            let answered = replies.len() == n + 2 || !replies[n].text.starts_with(HELP_INTRO);
+            let replies = if answered {
+                api.wait_for_replies(n + 2, Duration::from_secs(20)).await
+            } else {
+                replies
+            };
+            assert!(replies.iter().skip(n).all(|r| r.chat_id == -1001));
+            assert!(
+                replies.last().unwrap().text.contains("/link"),
+                "/help answers in groups"
+            );
+            answered.then(|| replies[n].text.clone())
+        }
+    };
 
-    // The same code still works in the private chat.
+    // A code posted in the group, as a command or bare, is spent and does not link.
+    for shown in [
+        format!("/link {}", code_for(&db, &alice)),
+        code_for(&db, &alice),
+    ] {
+        let code = shown.trim_start_matches("/link ").to_string();
+        assert_eq!(in_group(shown).await.as_deref(), Some(CODE_BURNED));
+        assert!(db.user_by_telegram_id(700).unwrap().is_none());
+        assert_eq!(bot.ask(701, &format!("/link {code}")).await, INVALID_CODE);
+    }
+    assert_eq!(in_group("see you tomorrow".into()).await, None);
+    assert_eq!(in_group("Homework".into()).await, None);
+
+    // Linked privately, account commands still stay out of the group.
     assert!(bot
-        .ask(700, &format!("/link {code}"))
+        .ask(700, &format!("/link {}", code_for(&db, &alice)))
         .await
         .contains("alice"));
-    assert_eq!(bot.api.replies().len(), 2, "the group chatter got no reply");
-
-    // Account commands stay out of the group once linked too; /help (with the bot's name, as
-    // groups send it) is answered there.
-    for command in ["/me", "/unlink", "/me@campus_test_bot"] {
-        let n = bot.api.replies().len();
-        bot.api.send_text(700, Some(-1001), command);
-        let replies = bot
-            .api
-            .wait_for_replies(n + 1, Duration::from_secs(20))
-            .await;
-        assert_eq!(replies[n].text, PRIVATE_ONLY, "{command}");
+    for command in ["/me", "/unlink", "/me@campus_test_bot", "/link"] {
+        assert_eq!(
+            in_group(command.into()).await.as_deref(),
+            Some(PRIVATE_ONLY),
+            "{command}"
+        );
     }
-    let n = bot.api.replies().len();
-    bot.api.send_text(700, Some(-1001), "/help@campus_test_bot");
-    let replies = bot
-        .api
-        .wait_for_replies(n + 1, Duration::from_secs(20))
-        .await;
-    assert!(replies[n].text.contains("/link"), "{}", replies[n].text);
     assert_eq!(
         db.user_by_telegram_id(700).unwrap().unwrap().id,
         alice.id,
         "still linked"
     );
     bot.stop().await.unwrap();
+}
+
+#[actix_web::test]
+async fn words_are_not_code_attempts_and_spend_no_link_budget() {
+    let (db, _dir) = fresh_sqlite();
+    let db: Arc<Database> = Arc::new(db);
+    let alice = add_student(&db, "alice");
+    let limiter = Arc::new(MemoryLimiter::default());
+    let quota = Quota {
+        limit: 1,
+        window_secs: 60,
+    };
+    let conversation = Conversation::new(db.clone(), Some(limiter), Some(quota), None, "b");
+    for word in ["Homework", "Whatever", "Thankyou", "tomorrow"] {
+        let reply = conversation
+            .reply(Incoming {
+                telegram_user_id: 5,
+                private_chat: true,
+                text: word,
+            })
+            .await
+            .unwrap();
+        assert!(reply.contains("/link"), "{word} gets the help: {reply}");
+    }
+    let code = code_for(&db, &alice);
+    let reply = conversation
+        .reply(Incoming {
+            telegram_user_id: 5,
+            private_chat: true,
+            text: &code,
+        })
+        .await
+        .unwrap();
+    assert!(
+        reply.contains("alice"),
+        "the one link attempt is still there: {reply}"
+    );
 }
 
 #[actix_web::test]
@@ -257,4 +309,39 @@ async fn an_unreachable_bot_api_is_a_clear_error() {
         .expect_err("no Bot API is an error");
     assert!(matches!(err, RunError::Api(_)), "{err:?}");
     assert!(!err.to_string().contains("test-token"), "{err}");
+}
+
+/// Asked to stop while the Bot API hangs (at start, or in a long poll), the bot still returns
+/// `Ok` within its grace period.
+#[actix_web::test]
+async fn a_hanging_bot_api_does_not_hold_a_stop() {
+    for method in ["getMe", "getUpdates"] {
+        let (db, _dir) = fresh_sqlite();
+        let db = Arc::new(db);
+        let api = FakeBotApi::start(TOKEN).await.unwrap();
+        api.hang(method);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(run_bot(settings(TOKEN, &api.url), db, async move {
+            let _ = rx.await;
+        }));
+        // Wait until the bot is inside the hanging call.
+        let lower = method.to_ascii_lowercase();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !api.calls().contains(&lower) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{method} never called"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let asked = std::time::Instant::now();
+        tx.send(()).unwrap();
+        let result = tokio::time::timeout(telegram::bot::STOP_GRACE + Duration::from_secs(3), task)
+            .await
+            .unwrap_or_else(|_| panic!("stopped within the grace period while {method} hangs"))
+            .unwrap();
+        assert!(result.is_ok(), "{method}: {result:?}");
+        assert!(asked.elapsed() <= telegram::bot::STOP_GRACE + Duration::from_secs(1));
+        api.stop().await;
+    }
 }

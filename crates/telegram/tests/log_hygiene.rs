@@ -44,6 +44,13 @@ async fn no_token_code_or_message_text_reaches_the_logs() {
     let code = code_for(&db, &alice);
     let bot = Running::start(db.clone()).await;
     let secret_words = "my-private-words-42";
+    // An update this teloxide cannot read (a negative sender id): teloxide's dispatcher would
+    // log it whole, text included.
+    let unreadable = "unreadable-update-words-43";
+    bot.api.send_raw(serde_json::json!({"message": {
+        "message_id": 1, "date": 1, "chat": {"id": 1, "type": "private", "first_name": "S"},
+        "from": {"id": -5, "is_bot": false, "first_name": "S"}, "text": unreadable
+    }}));
     bot.ask(1, secret_words).await;
     bot.ask(1, "/link WRONG234").await;
     bot.ask(1, &format!("/link {code}")).await;
@@ -52,7 +59,9 @@ async fn no_token_code_or_message_text_reaches_the_logs() {
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
     assert!(
-        logs.contains("telegram link attempt") && logs.contains("polling for updates"),
+        logs.contains("telegram link attempt")
+            && logs.contains("polling for updates")
+            && logs.contains("skipped an update"),
         "the capture works: {logs}"
     );
     let (_, token_secret) = TOKEN.split_once(':').unwrap();
@@ -61,6 +70,7 @@ async fn no_token_code_or_message_text_reaches_the_logs() {
         ("a link code", code.as_str()),
         ("a refused code", "WRONG234"),
         ("a message text", secret_words),
+        ("an unreadable update's text", unreadable),
     ] {
         assert!(!logs.contains(needle), "{what} was logged:\n{logs}");
     }

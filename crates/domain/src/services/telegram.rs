@@ -42,7 +42,8 @@ pub enum LinkOutcome {
     /// Unknown, used, expired or malformed code. Nothing changed.
     InvalidCode,
     /// This Telegram account is already linked (to `username`); it must unlink first. The code
-    /// was not spent.
+    /// was not spent, except when another request linked this Telegram account at the same
+    /// moment.
     AlreadyLinked { username: String },
 }
 
@@ -78,7 +79,8 @@ pub fn redeem_link_code(
         Ok(user) => Ok(LinkOutcome::Linked {
             username: user.username.as_str().to_string(),
         }),
-        // Another request linked this Telegram account between the check above and now.
+        // Another request linked this Telegram account between the check above and now; the
+        // code is spent (it was consumed above) and the student asks for a new one.
         Err(RepoError::Conflict(_)) => match users.user_by_telegram_id(telegram_user_id)? {
             Some(holder) => Ok(LinkOutcome::AlreadyLinked {
                 username: holder.username.as_str().to_string(),
@@ -91,6 +93,19 @@ pub fn redeem_link_code(
         Err(RepoError::NotFound(_)) => Ok(LinkOutcome::InvalidCode),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Spends `typed` without linking anything (a code shown in a group chat must not stay usable
+/// by whoever read it). Whether it was a live code.
+pub fn burn_link_code(
+    links: &dyn LinkRepo,
+    typed: &str,
+    now: Timestamp,
+) -> Result<bool, DomainError> {
+    if !plausible(typed) {
+        return Ok(false);
+    }
+    Ok(links.consume_link_code(&hash_code(typed), now)?.is_some())
 }
 
 /// Unlinks the Campus account linked to `telegram_user_id`; its username, or `None` when the

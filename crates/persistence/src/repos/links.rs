@@ -1,4 +1,5 @@
-//! `LinkRepo`: Telegram link codes (hashes only). Consuming is one conditional UPDATE, so a
+//! `LinkRepo`: Telegram link codes (hashes only; spent and expired ones are cleared as new ones
+//! are stored). Consuming is one conditional UPDATE, so a
 //! code works once even when two requests race with it.
 
 use crate::database::Database;
@@ -12,7 +13,13 @@ use uuid::Uuid;
 impl LinkRepo for Database {
     fn insert_link_code(&self, code: &LinkCode) -> Result<(), RepoError> {
         let row = LinkCodeRow::from_domain(code);
+        let now = to_db(code.created_at);
         self.write(|conn| {
+            // Spent and expired codes are of no use to anyone: each new code clears them, so
+            // the table holds only the codes of the last few minutes.
+            diesel::delete(lc::table.filter(lc::expires_at.le(now).or(lc::used_at.is_not_null())))
+                .execute(conn)
+                .repo()?;
             diesel::insert_into(lc::table)
                 .values(&row)
                 .execute(conn)

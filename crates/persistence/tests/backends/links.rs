@@ -1,6 +1,6 @@
 use crate::common::*;
 use domain::{link::hash_code, link::new_link_code, ports::LinkRepo, RepoError};
-use persistence::Database;
+use persistence::{testing::query_pairs, Database};
 
 pub fn link_code_is_consumed_once(db: &Database) {
     let u = user(db, "ann");
@@ -25,11 +25,49 @@ pub fn link_code_is_consumed_once(db: &Database) {
             .unwrap(),
         None
     );
-    // The same code cannot be stored twice.
+    // The same live code cannot be stored twice.
+    let (_, live) = new_link_code(u.id, at(62));
+    db.insert_link_code(&live).unwrap();
     assert!(matches!(
-        db.insert_link_code(&rec),
+        db.insert_link_code(&live),
         Err(RepoError::Conflict(_))
     ));
+}
+
+pub fn spent_and_expired_codes_are_cleared_by_new_ones(db: &Database) {
+    let u = user(db, "ann");
+    let (spent_code, spent) = new_link_code(u.id, t0());
+    db.insert_link_code(&spent).unwrap();
+    db.consume_link_code(&hash_code(&spent_code), at(1))
+        .unwrap();
+    let (_, expiring) = new_link_code(u.id, at(2));
+    db.insert_link_code(&expiring).unwrap();
+    let (_, live) = new_link_code(u.id, at(3));
+    db.insert_link_code(&live).unwrap();
+    let hashes = |db: &Database| -> Vec<String> {
+        let mut h: Vec<String> =
+            query_pairs(db, "SELECT code_hash AS a, user_id AS b FROM link_codes")
+                .unwrap()
+                .into_iter()
+                .map(|(hash, _)| hash)
+                .collect();
+        h.sort();
+        h
+    };
+    let mut expected = vec![expiring.code_hash.clone(), live.code_hash.clone()];
+    expected.sort();
+    assert_eq!(hashes(db), expected, "the spent code is gone");
+    // Later, when `expiring` has expired and `live` has not.
+    let later = expiring.expires_at;
+    let (_, newest) = new_link_code(u.id, later);
+    db.insert_link_code(&newest).unwrap();
+    let mut expected = vec![live.code_hash.clone(), newest.code_hash.clone()];
+    expected.sort();
+    assert_eq!(
+        hashes(db),
+        expected,
+        "the expired code is gone, the live one stays"
+    );
 }
 
 pub fn expired_link_code_is_rejected(db: &Database) {

@@ -52,6 +52,7 @@ on_both_backends! {
     tokens::revoking_a_family_stops_its_rotation,
     links::link_code_is_consumed_once,
     links::expired_link_code_is_rejected,
+    links::spent_and_expired_codes_are_cleared_by_new_ones,
     content::slugs_are_unique_per_parent,
     content::deleting_a_topic_cascades_to_lessons_tasks_and_attempts,
     content::deleting_content_with_attempts_needs_force,
