@@ -281,12 +281,27 @@ impl From<domain::llm::LlmError> for ApiError {
     fn from(e: domain::llm::LlmError) -> Self {
         use domain::llm::LlmError as E;
         match e {
-            E::Unavailable(_) | E::RateLimited => Self::Unavailable {
-                public: "the language model is unavailable right now; try again later".into(),
+            // Each kind is named; the provider's own words stay in the log.
+            E::Unavailable(_) => Self::Unavailable {
+                public: "the language model is unavailable right now (unreachable, failing or \
+                         slower than LLM_TIMEOUT_SECS); try again later"
+                    .into(),
                 cause: e.to_string(),
             },
-            E::Refused(_) | E::Malformed(_) => Self::BadGateway {
-                public: "the language model gave no usable answer".into(),
+            E::RateLimited => Self::Unavailable {
+                public: "the language model's provider is rate limiting Campus; try again later"
+                    .into(),
+                cause: e.to_string(),
+            },
+            E::Refused(_) => Self::BadGateway {
+                public: "the language model's provider refused the request; an administrator \
+                         should check LLM_API_KEY and LLM_MODEL"
+                    .into(),
+                cause: e.to_string(),
+                fields: Vec::new(),
+            },
+            E::Malformed(_) => Self::BadGateway {
+                public: "the language model's answer was not a usable chat completion".into(),
                 cause: e.to_string(),
                 fields: Vec::new(),
             },

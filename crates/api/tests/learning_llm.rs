@@ -326,6 +326,20 @@ async fn drafts_answer_503_when_the_model_is_down_or_missing_and_422_for_a_bad_r
     let (status, _) = ask(json!({"kind": "quiz", "brief": "lists"})).await;
     assert_eq!(status, 503, "a model slower than LLM_TIMEOUT_SECS");
 
+    // Each failure says what kind it is, without the provider's own words.
+    for (reply, status, says) in [
+        (Reply::Status(401), 502, "LLM_API_KEY"),
+        (Reply::Status(429), 503, "rate limiting"),
+        (Reply::Garbage, 502, "not a usable chat completion"),
+    ] {
+        fake.set_script(vec![reply]);
+        let (got, body) = ask(json!({"kind": "quiz", "brief": "lists"})).await;
+        assert_eq!(got, status, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+        assert!(!message.contains("scripted failure"), "{message}");
+    }
+
     for (body, field) in [
         (json!({"kind": "essay", "brief": "lists"}), "kind"),
         (json!({"kind": "quiz", "brief": "x"}), "brief"),

@@ -55,6 +55,9 @@ pub struct OpenAiCompatible {
 
 /// Pause before the one retry.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
+/// Largest answer body read from the provider (a chat completion of a few hundred tokens is a
+/// few KiB).
+const MAX_ANSWER_BYTES: usize = 1 << 20;
 
 #[derive(Serialize)]
 struct ChatRequest<'a> {
@@ -131,8 +134,26 @@ impl OpenAiCompatible {
         if !status.is_success() {
             return Err(LlmError::Refused(format!("the provider answered {status}")));
         }
-        let parsed: ChatResponse = res.json().await.map_err(|e| {
-            LlmError::Malformed(format!("not a chat completion: {}", e.without_url()))
+        // Read at most MAX_ANSWER_BYTES: a provider (or anything at that address) answering
+        // with a huge body must not take the server's memory.
+        let mut res = res;
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| {
+            LlmError::Unavailable(format!("the answer broke off: {}", e.without_url()))
+        })? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(LlmError::Malformed(format!(
+                    "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let parsed: ChatResponse = serde_json::from_slice(&body).map_err(|e| {
+            LlmError::Malformed(format!(
+                "not a chat completion (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
         })?;
         parsed
             .choices
@@ -152,13 +173,27 @@ impl LanguageModel for OpenAiCompatible {
     async fn chat(&self, messages: &[ChatMessage], max_tokens: u32) -> Result<String, LlmError> {
         let started = Instant::now();
         let prompt_chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        // LLM_TIMEOUT_SECS bounds the whole call, retry included: one retry only when the
+        // first failure left time for it.
+        let deadline = started + self.config.timeout;
         let mut outcome = self.once(messages, max_tokens).await;
         if matches!(
             outcome,
             Err(LlmError::Unavailable(_) | LlmError::RateLimited)
-        ) {
+        ) && Instant::now() + RETRY_AFTER < deadline
+        {
             tokio::time::sleep(RETRY_AFTER).await;
-            outcome = self.once(messages, max_tokens).await;
+            outcome = tokio::time::timeout_at(
+                tokio::time::Instant::from_std(deadline),
+                self.once(messages, max_tokens),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(LlmError::Unavailable(format!(
+                    "no answer within {} s",
+                    self.config.timeout.as_secs_f32()
+                )))
+            });
         }
         match &outcome {
             Ok(answer) => tracing::info!(

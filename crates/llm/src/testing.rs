@@ -17,6 +17,8 @@ pub enum Reply {
     Garbage,
     /// Waits this long, then 200 with an empty choice list.
     Slow(Duration),
+    /// 200 with a chat completion whose answer is this many bytes long.
+    Huge(usize),
 }
 
 /// A request the fake received.
@@ -107,5 +109,8 @@ async fn answer(
             tokio::time::sleep(d).await;
             HttpResponse::Ok().json(json!({"choices": []}))
         }
+        Reply::Huge(n) => HttpResponse::Ok().json(json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "x".repeat(n)}}]
+        })),
     }
 }

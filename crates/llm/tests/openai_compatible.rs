@@ -108,18 +108,40 @@ async fn each_failure_maps_to_its_error() {
 }
 
 #[actix_web::test]
-async fn a_slow_provider_times_out_as_unavailable() {
-    let f = fake(vec![Reply::Slow(Duration::from_secs(3))]).await;
+async fn a_slow_provider_times_out_as_unavailable_within_the_timeout_retry_included() {
+    let f = fake(vec![Reply::Slow(Duration::from_secs(10))]).await;
     let started = std::time::Instant::now();
-    let err = model(&f.url, None, Duration::from_millis(300))
+    let err = model(&f.url, None, Duration::from_secs(1))
         .chat(&messages(), 10)
         .await
         .unwrap_err();
     assert!(matches!(err, LlmError::Unavailable(_)), "{err:?}");
+    // A retry after the timeout would take at least 2.5 s; the timeout bounds the whole call.
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "the timeout cut the wait"
+        started.elapsed() < Duration::from_millis(1900),
+        "the timeout bounds the call: {:?}",
+        started.elapsed()
     );
+}
+
+#[actix_web::test]
+async fn a_huge_answer_is_malformed_and_never_read_whole() {
+    let f = fake(vec![Reply::Huge(5 << 20)]).await;
+    let err = model(&f.url, None, Duration::from_secs(10))
+        .chat(&messages(), 10)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LlmError::Malformed(m) if m.contains("larger than")),
+        "{err:?}"
+    );
+    // Within the cap, a long answer is read.
+    let f = fake(vec![Reply::Huge(100_000)]).await;
+    let answer = model(&f.url, None, Duration::from_secs(10))
+        .chat(&messages(), 10)
+        .await
+        .unwrap();
+    assert_eq!(answer.len(), 100_000);
 }
 
 #[actix_web::test]
