@@ -37,6 +37,15 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
         let raw = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let value = raw.await?.into_inner();
+            // Every request body of this API is an object; serde would also take a struct
+            // written as an array (`["ann", "pw"]`), which no client should rely on.
+            if !value.is_object() {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "body",
+                    "must be a JSON object",
+                )])
+                .into());
+            }
             let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = render_path(e.path());
                 ApiError::Validation(vec![serde_field_error(&path, &e.inner().to_string())])

@@ -1,5 +1,6 @@
 //! Every JSON body of every route is a typed request that refuses unknown fields by name
-//! (`deny_unknown_fields`), and malformed JSON gets the JSON error shape, never plain text.
+//! (`deny_unknown_fields`), refuses anything but an object, and malformed JSON gets the JSON
+//! error shape, never plain text.
 //! Walks the registry and the OpenAPI document, so a new route is covered without edits here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -72,6 +73,17 @@ async fn every_json_body_refuses_unknown_fields_and_malformed_json_by_name() {
             fields.contains(&"zzUnknownField"),
             "{what}: the unknown field is named: {body}"
         );
+
+        // A struct written as an array (serde would take it) or any other non-object.
+        for not_object in ["[\"a\", \"b\"]", "[]", "\"text\"", "1", "null"] {
+            let res = request(not_object.into()).await.unwrap();
+            assert_eq!(res.status(), 422, "{what}: {not_object}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(
+                body["error"]["fields"][0]["field"], "body",
+                "{what}: {body}"
+            );
+        }
 
         let res = request("{\"a\": ".into()).await.unwrap();
         assert_eq!(res.status(), 400, "{what}: malformed JSON");
