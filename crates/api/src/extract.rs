@@ -48,7 +48,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
             }
             let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = render_path(e.path());
-                ApiError::Validation(vec![serde_field_error(&path, &e.inner().to_string())])
+                ApiError::Validation(vec![serde_field_error(
+                    &path,
+                    &e.inner().to_string(),
+                    "body",
+                )])
             })?;
             validate(&parsed)?;
             Ok(Json(parsed))
@@ -83,7 +87,11 @@ fn parse_query<T: DeserializeOwned + Validate>(qs: &str) -> Result<T, ApiError> 
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
     let parsed: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = render_path(e.path());
-        ApiError::Validation(vec![serde_field_error(&path, &e.inner().to_string())])
+        ApiError::Validation(vec![serde_field_error(
+            &path,
+            &e.inner().to_string(),
+            "query",
+        )])
     })?;
     validate(&parsed)?;
     Ok(parsed)
@@ -186,9 +194,10 @@ fn push_key(out: &mut String, key: &str) {
     out.push_str(key);
 }
 
-/// serde names the field only in its message for missing and unknown fields; put it in the path.
-fn serde_field_error(path: &str, message: &str) -> FieldError {
-    let named = ["missing field `", "unknown field `"]
+/// serde names the field only in its message for missing, unknown and repeated fields; put it
+/// in the path. `whole` names the value itself (`body`, `query`) when no field is at fault.
+fn serde_field_error(path: &str, message: &str, whole: &str) -> FieldError {
+    let named = ["missing field `", "unknown field `", "duplicate field `"]
         .iter()
         .find_map(|p| message.strip_prefix(p))
         .and_then(|rest| rest.split('`').next());
@@ -199,7 +208,7 @@ fn serde_field_error(path: &str, message: &str) -> FieldError {
             path.to_string()
         }
         (Some(name), false) => format!("{path}.{name}"),
-        (None, true) => "body".to_string(),
+        (None, true) => whole.to_string(),
         (None, false) => path.to_string(),
     };
     let message = match message.find(" at line ") {
@@ -227,7 +236,7 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             "the request body must be JSON (Content-Type: application/json)".into(),
         ),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::Validation(vec![serde_field_error("", &e.to_string())])
+            ApiError::Validation(vec![serde_field_error("", &e.to_string(), "body")])
         }
         JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
             code: "malformed_json",
@@ -267,13 +276,7 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(e) => e.to_string(),
             other => other.to_string(),
         };
-        let fe = serde_field_error("", &message);
-        let fe = if fe.field == "body" {
-            FieldError::new("query", fe.message)
-        } else {
-            fe
-        };
-        ApiError::Validation(vec![fe]).into()
+        ApiError::Validation(vec![serde_field_error("", &message, "query")]).into()
     })
 }
 
@@ -312,6 +315,7 @@ mod tests {
             vec![serde_field_error(
                 &render_path(e.path()),
                 &e.inner().to_string(),
+                "body",
             )]
         })?;
         match validate(&parsed) {
@@ -374,6 +378,12 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(parse_query::<Paging>("limit=5").unwrap().limit, Some(5));
+        // A repeated parameter is named, not blamed on the body.
+        let e = parse_query::<Paging>("limit=5&limit=6").unwrap_err();
+        assert!(
+            matches!(&e, ApiError::Validation(f) if f[0].field == "limit"),
+            "{e:?}"
+        );
     }
 
     #[test]

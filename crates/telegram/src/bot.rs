@@ -168,10 +168,22 @@ async fn answer(bot: Bot, msg: Message, conversation: Arc<Conversation>) -> Resp
         text,
     };
     if let Some(reply) = conversation.reply(incoming).await {
-        bot.send_message(msg.chat.id, reply).await?;
+        match bot.send_message(msg.chat.id, reply.clone()).await {
+            // Telegram's flood control: wait as told (within reason) and send once more.
+            Err(RequestError::RetryAfter(wait)) if wait.duration() <= MAX_FLOOD_WAIT => {
+                tokio::time::sleep(wait.duration()).await;
+                bot.send_message(msg.chat.id, reply).await?;
+            }
+            other => {
+                other?;
+            }
+        }
     }
     Ok(())
 }
+
+/// The longest flood-control wait a reply is held for; past it the reply is dropped (logged).
+const MAX_FLOOD_WAIT: Duration = Duration::from_secs(30);
 
 /// A Bot API error, told without anything a user wrote: an unparsable body is described by
 /// its position only (serde's message may quote the offending value).

@@ -33,6 +33,8 @@ struct State {
     paths: Vec<String>,
     /// Methods (lower-cased) that never answer, like a Bot API that hangs.
     hanging: Vec<String>,
+    /// `sendMessage` calls still to refuse with flood control (429, retry after 1 s).
+    floods: usize,
 }
 
 pub struct FakeBotApi {
@@ -108,6 +110,12 @@ impl FakeBotApi {
     /// Makes `method` (e.g. `getUpdates`) hang from now on instead of answering.
     pub fn hang(&self, method: &str) {
         lock(&self.state).hanging.push(method.to_ascii_lowercase());
+    }
+
+    /// Refuses the next `n` `sendMessage` calls with Telegram's flood control answer (429,
+    /// `retry_after` 1 s).
+    pub fn flood(&self, n: usize) {
+        lock(&self.state).floods = n;
     }
 
     /// Every message the bot has sent so far.
@@ -214,6 +222,14 @@ async fn answer(req: &HttpRequest, body: &[u8], state: &Mutex<State>, token: &st
             let chat_id = params["chat_id"].as_i64().unwrap_or(0);
             let text = params["text"].as_str().unwrap_or_default().to_string();
             let mut s = lock(state);
+            if s.floods > 0 {
+                s.floods -= 1;
+                return HttpResponse::TooManyRequests().json(json!({
+                    "ok": false, "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1}
+                }));
+            }
             s.next_message += 1;
             s.replies.push(Reply {
                 chat_id,

@@ -74,9 +74,10 @@ async fn deep_links_and_pasted_codes_link_too() {
     // t.me/<bot>?start=CODE arrives as "/start CODE".
     let a = code_for(&db, &alice);
     assert!(bot.ask(601, &format!("/start {a}")).await.contains("alice"));
-    // A code pasted on its own, in lower case.
+    // A code pasted on its own, as shown (any case works when it has a digit; see
+    // `domain::link::looks_like_code`).
     let b = code_for(&db, &bob);
-    assert!(bot.ask(602, &b.to_lowercase()).await.contains("bob"));
+    assert!(bot.ask(602, &format!(" {b} ")).await.contains("bob"));
     assert_eq!(db.user_by_telegram_id(601).unwrap().unwrap().id, alice.id);
     assert_eq!(db.user_by_telegram_id(602).unwrap().unwrap().id, bob.id);
 
@@ -344,4 +345,19 @@ async fn a_hanging_bot_api_does_not_hold_a_stop() {
         assert!(asked.elapsed() <= telegram::bot::STOP_GRACE + Duration::from_secs(1));
         api.stop().await;
     }
+}
+
+#[actix_web::test]
+async fn a_reply_refused_by_flood_control_is_sent_after_the_wait() {
+    let (db, _dir) = fresh_sqlite();
+    let bot = Running::start(Arc::new(db)).await;
+    bot.api.flood(1);
+    let started = std::time::Instant::now();
+    let help = bot.ask(42, "/help").await;
+    assert!(help.starts_with(HELP_INTRO), "{help}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it waited as told"
+    );
+    bot.stop().await.unwrap();
 }
