@@ -243,11 +243,23 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             message: format!("the request body is not valid JSON: {e}"),
             fields: vec![FieldError::new("body", e.to_string())],
         },
-        JsonPayloadError::Payload(e) => ApiError::BadRequest {
-            code: "bad_request",
-            message: format!("the request body could not be read: {e}"),
-            fields: Vec::new(),
-        },
+        JsonPayloadError::Payload(e) => {
+            use actix_web::error::PayloadError as P;
+            // Said in words: some of actix's own messages carry Rust debug output.
+            let why = match e {
+                P::Overflow => {
+                    return ApiError::TooLarge("the request body is too large".into());
+                }
+                P::EncodingCorrupted => "its Content-Encoding does not match its bytes",
+                P::Incomplete(_) => "it ended before its announced length",
+                _ => "the connection failed while it was sent",
+            };
+            ApiError::BadRequest {
+                code: "bad_request",
+                message: format!("the request body could not be read: {why}"),
+                fields: vec![FieldError::new("body", why)],
+            }
+        }
         other => ApiError::internal(other),
     }
 }

@@ -93,3 +93,33 @@ async fn every_json_body_refuses_unknown_fields_and_malformed_json_by_name() {
     }
     assert!(checked >= 5, "the walk found the JSON bodies ({checked})");
 }
+
+#[tokio::test]
+async fn a_body_that_cannot_be_decoded_is_a_plain_400_naming_the_body() {
+    let app = TestApp::spawn().await;
+    for encoding in ["br", "gzip", "deflate"] {
+        let res = app
+            .post("/auth/register")
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(&b"definitely not compressed"[..])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{encoding}");
+        let body: Value = res.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("the request body could not be read"),
+            "{encoding}: {body}"
+        );
+        assert!(
+            !message.contains('{') && !message.contains("kind:"),
+            "no Rust debug output: {body}"
+        );
+        assert_eq!(
+            body["error"]["fields"][0]["field"], "body",
+            "{encoding}: {body}"
+        );
+    }
+}
