@@ -5,7 +5,7 @@ use crate::{config::Config, database, rate_limit::Limiter};
 use anyhow::{anyhow, Context};
 use domain::rate_limit::{RateLimiter, RouteClass};
 use std::{future::Future, sync::Arc};
-use telegram::{BotSettings, Conversation};
+use telegram::Conversation;
 
 /// Runs the bot until `shutdown` completes.
 pub async fn run(
@@ -26,11 +26,7 @@ pub async fn run(
     let message_quota = config.rate_limit.quota(RouteClass::General);
     let db = Arc::new(db);
     telegram::run(
-        BotSettings {
-            token: settings.token,
-            api_url: settings.api_url,
-            poll_timeout: settings.poll_timeout,
-        },
+        settings,
         move |username| Conversation::new(db, Some(limiter), link_quota, message_quota, username),
         shutdown,
     )

@@ -86,7 +86,7 @@ pub struct Config {
     pub llm: Option<LlmSettings>,
     /// The Telegram bot (`TELEGRAM_*`): `campus bot` needs it; `None` when
     /// `TELEGRAM_BOT_TOKEN` is unset.
-    pub telegram: Option<TelegramSettings>,
+    pub telegram: Option<telegram::BotSettings>,
     /// The bot's username (`TELEGRAM_BOT_USERNAME`), for `t.me` deep links in link codes.
     pub telegram_bot_username: Option<String>,
     /// Budgets per route class and the limiter's Redis settings (`RATE_LIMIT_*`).
@@ -171,29 +171,10 @@ fn llm_settings(
     }))
 }
 
-/// Where the Telegram Bot API is and how the bot polls it. The token is a secret: it never
-/// appears in `Debug` output or logs.
-#[derive(Clone)]
-pub struct TelegramSettings {
-    pub token: SecretString,
-    pub api_url: url::Url,
-    pub poll_timeout: Duration,
-}
-
-impl std::fmt::Debug for TelegramSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelegramSettings")
-            .field("token", &"[redacted]")
-            .field("api_url", &self.api_url.as_str())
-            .field("poll_timeout", &self.poll_timeout)
-            .finish()
-    }
-}
-
 fn telegram_settings(
     var: &impl Fn(&str) -> Option<String>,
     prod: bool,
-) -> Result<Option<TelegramSettings>, ConfigError> {
+) -> Result<Option<telegram::BotSettings>, ConfigError> {
     let Some(token) = var("TELEGRAM_BOT_TOKEN") else {
         return Ok(None);
     };
@@ -236,7 +217,7 @@ fn telegram_settings(
             "must be between 1 and 50",
         ));
     }
-    Ok(Some(TelegramSettings {
+    Ok(Some(telegram::BotSettings {
         token: SecretString::from(token),
         api_url,
         poll_timeout: Duration::from_secs(poll),

@@ -19,6 +19,15 @@ async fn me(app: &TestApp, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// `campus bot`'s configuration on `database_url`, with a Bot API address nobody answers.
+fn bot_config(database_url: &str) -> api::config::Config {
+    test_config(&[
+        ("DATABASE_URL", database_url),
+        ("TELEGRAM_BOT_TOKEN", TOKEN),
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+    ])
+}
+
 async fn link_code(app: &TestApp, token: &str) -> reqwest::Response {
     app.post("/me/telegram/link-code")
         .bearer_auth(token)
@@ -150,12 +159,7 @@ async fn the_bot_never_creates_or_migrates_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("campus.db");
     let url = format!("sqlite://{}", missing.display());
-    let config = test_config(&[
-        ("DATABASE_URL", &url),
-        ("TELEGRAM_BOT_TOKEN", TOKEN),
-        ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
-    ]);
-    let err = api::bot::run(config, std::future::pending())
+    let err = api::bot::run(bot_config(&url), std::future::pending())
         .await
         .expect_err("no database, no bot");
     assert!(err.to_string().contains("does not exist"), "{err}");
@@ -165,12 +169,7 @@ async fn the_bot_never_creates_or_migrates_a_database() {
     let (db, dir) = persistence::testing::fresh_sqlite_unmigrated();
     drop(db);
     let url = format!("sqlite://{}", dir.path().join("campus-test.db").display());
-    let config = test_config(&[
-        ("DATABASE_URL", &url),
-        ("TELEGRAM_BOT_TOKEN", TOKEN),
-        ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
-    ]);
-    let err = api::bot::run(config, std::future::pending())
+    let err = api::bot::run(bot_config(&url), std::future::pending())
         .await
         .expect_err("an unmigrated database is refused");
     assert!(err.to_string().contains("pending migration"), "{err}");
