@@ -250,8 +250,11 @@ fn json_error(err: JsonPayloadError) -> ApiError {
                 P::Overflow => {
                     return ApiError::TooLarge("the request body is too large".into());
                 }
-                P::EncodingCorrupted => "its Content-Encoding does not match its bytes",
-                P::Incomplete(_) => "it ended before its announced length",
+                // actix reports a decoder failure as Incomplete with the decoder's error.
+                P::EncodingCorrupted | P::Incomplete(Some(_)) => {
+                    "its Content-Encoding does not match its bytes"
+                }
+                P::Incomplete(None) => "it ended before its announced length",
                 _ => "the connection failed while it was sent",
             };
             ApiError::BadRequest {

@@ -311,9 +311,20 @@ async fn run<R: AttemptRepo + ?Sized + 'static>(ctx: &Ctx<R>, job: GradingJob) {
         "attempt graded"
     );
     let done_at = domain::now();
-    match db(&ctx.repo, move |r| r.finish_attempt(id, &report, done_at)).await {
-        Ok(()) => {
+    let stored = db(&ctx.repo, move |r| {
+        match r.finish_attempt(id, &report, done_at) {
+            Ok(()) => Ok(true),
+            // A teacher deleted the task (with `force`) while it was graded: nothing to store.
+            Err(domain::RepoError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    });
+    match stored.await {
+        Ok(true) => {
             let _ = ctx.finished.send(id);
+        }
+        Ok(false) => {
+            tracing::info!(attempt_id = %id, "attempt deleted while it was graded; report dropped")
         }
         Err(e) => {
             tracing::error!(attempt_id = %id, error = %e, "cannot store grading report; left for recovery")

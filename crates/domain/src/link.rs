@@ -64,6 +64,28 @@ pub fn looks_like_code(text: &str) -> bool {
             || text.chars().all(|c| !c.is_ascii_lowercase()))
 }
 
+/// Everything in `text` that could be a code: each word of eight code characters (any case,
+/// punctuation around it ignored) and the whole text without spaces when that is eight. Used
+/// to spend codes shown where others can read them, so it errs on the side of finding one.
+pub fn code_candidates(text: &str) -> Vec<String> {
+    let is_code = |s: &str| {
+        s.chars().count() == CODE_LEN
+            && s.chars()
+                .all(|c| c.is_ascii() && ALPHABET.contains(&(c.to_ascii_uppercase() as u8)))
+    };
+    let mut out: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| is_code(w))
+        .map(str::to_string)
+        .collect();
+    let joined: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if is_code(&joined) && !out.contains(&joined) {
+        out.push(joined);
+    }
+    out
+}
+
 impl LinkCode {
     pub fn usable_at(&self, now: Timestamp) -> bool {
         self.used_at.is_none() && now < self.expires_at
@@ -79,6 +101,15 @@ mod tests {
         let (code, rec) = new_link_code(Uuid::new_v4(), crate::now());
         let typed = format!(" {} ", code.to_lowercase());
         assert_eq!(hash_code(&typed), rec.code_hash);
+    }
+
+    #[test]
+    fn codes_are_found_inside_sentences_and_split_in_two() {
+        assert_eq!(code_candidates("my code is K7QM2XPA!"), ["K7QM2XPA"]);
+        assert_eq!(code_candidates("K7QM 2XPA"), ["K7QM2XPA"]);
+        assert_eq!(code_candidates("abcdefgh"), ["abcdefgh"]);
+        assert!(code_candidates("see you tomorrow").is_empty());
+        assert!(code_candidates("").is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Never logged: message texts and link codes (a code is a credential until it is spent).
 
 use domain::{
-    link::looks_like_code,
+    link::{code_candidates, looks_like_code},
     ports::{AttemptRepo, ContentRepo, LinkRepo, UserRepo},
     rate_limit::{Quota, RateLimiter},
     services::telegram::{
@@ -117,7 +117,7 @@ impl Conversation {
     pub async fn reply(&self, msg: Incoming<'_>) -> Option<String> {
         let text = msg.text.trim();
         let command = Command::parse(text, &self.bot_username).ok();
-        if command.is_none() && !msg.private_chat && !looks_like_code(text) {
+        if command.is_none() && !msg.private_chat && code_candidates(text).is_empty() {
             return None;
         }
         if let Some(wait) = self
@@ -135,8 +135,15 @@ impl Conversation {
                 Some(_) => String::new(),
                 None => text.to_string(),
             };
+            let candidates = code_candidates(&shown);
             let burned = self
-                .blocking(move |s| burn_link_code(s.links(), &shown, domain::now()))
+                .blocking(move |s| {
+                    let mut any = false;
+                    for code in &candidates {
+                        any |= burn_link_code(s.links(), code, domain::now())?;
+                    }
+                    Ok(any)
+                })
                 .await;
             return match burned {
                 Ok(true) => Some(CODE_BURNED.to_string()),

@@ -132,6 +132,18 @@ async fn account_commands_stay_out_of_groups_and_codes_shown_there_are_spent() {
         assert!(db.user_by_telegram_id(700).unwrap().is_none());
         assert_eq!(bot.ask(701, &format!("/link {code}")).await, INVALID_CODE);
     }
+    // Inside a sentence, or split in two, it is spent as well.
+    for shown in [format!("my link code is {}, ok?", code_for(&db, &alice)), {
+        let c = code_for(&db, &alice);
+        format!("{} {}", &c[..4], &c[4..])
+    }] {
+        assert_eq!(
+            in_group(shown.clone()).await.as_deref(),
+            Some(CODE_BURNED),
+            "{shown}"
+        );
+        assert!(db.user_by_telegram_id(700).unwrap().is_none());
+    }
     assert_eq!(in_group("see you tomorrow".into()).await, None);
     assert_eq!(in_group("Homework".into()).await, None);
 

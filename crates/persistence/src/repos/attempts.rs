@@ -232,6 +232,37 @@ impl AttemptRepo for Database {
                     | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
                     Err(e) => return Err(crate::error::repo_error(e)),
                 }
+            } else {
+                // A rejudge took this attempt's acceptance away: if it was the student's
+                // solution, the solution moves to their earliest other accepted attempt, or goes.
+                let removed =
+                    diesel::delete(solutions::table.filter(solutions::attempt_id.eq(&id)))
+                        .execute(conn)
+                        .repo()?;
+                if removed > 0 {
+                    let next: Option<(String, Option<chrono::NaiveDateTime>)> = attempts::table
+                        .filter(attempts::user_id.eq(&row.user_id))
+                        .filter(attempts::task_id.eq(&row.task_id))
+                        .filter(attempts::status.eq(AttemptStatus::Done.as_str()))
+                        .filter(attempts::verdict.eq(Some(Verdict::Accepted.as_str())))
+                        .filter(attempts::id.ne(&id))
+                        .order((attempts::finished_at.asc(), attempts::id.asc()))
+                        .select((attempts::id, attempts::finished_at))
+                        .first(conn)
+                        .optional()
+                        .repo()?;
+                    if let Some((attempt_id, finished_at)) = next {
+                        diesel::insert_into(solutions::table)
+                            .values(&SolutionRow {
+                                user_id: row.user_id.clone(),
+                                task_id: row.task_id.clone(),
+                                attempt_id,
+                                solved_at: finished_at.unwrap_or(now),
+                            })
+                            .execute(conn)
+                            .repo()?;
+                    }
+                }
             }
             Ok(())
         })

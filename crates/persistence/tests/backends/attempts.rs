@@ -389,4 +389,37 @@ pub fn a_rejudge_requeues_only_finished_attempts_and_clears_their_report(db: &Da
         db.attempt(a.id).unwrap().unwrap().report.unwrap().verdict,
         Verdict::WrongAnswer
     );
+    assert!(
+        db.solutions_of_user(u.id, page()).unwrap().is_empty(),
+        "a rejudge that fails the solving attempt takes the solution away"
+    );
+}
+
+pub fn a_lost_solution_moves_to_the_next_accepted_attempt(db: &Database) {
+    let (u, k) = setup_task(db);
+    let (a, b) = (queued_attempt(&u, &k, at(1)), queued_attempt(&u, &k, at(2)));
+    for (x, t) in [(&a, 10), (&b, 20)] {
+        db.insert_attempt(x).unwrap();
+        assert!(db.claim_attempt(x.id, at(t)).unwrap());
+        db.finish_attempt(x.id, &report(Verdict::Accepted), at(t + 1))
+            .unwrap();
+    }
+    let solution = |db: &Database| db.solutions_of_user(u.id, page()).unwrap();
+    assert_eq!(solution(db)[0].attempt_id, a.id);
+    // Rejudged, `b` is graded first (still accepted), then `a` fails.
+    for x in [&b, &a] {
+        assert!(db.requeue_finished_attempt(x.id).unwrap());
+    }
+    assert!(db.claim_attempt(b.id, at(30)).unwrap());
+    db.finish_attempt(b.id, &report(Verdict::Accepted), at(31))
+        .unwrap();
+    assert!(db.claim_attempt(a.id, at(32)).unwrap());
+    db.finish_attempt(a.id, &report(Verdict::WrongAnswer), at(33))
+        .unwrap();
+    let now = solution(db);
+    assert_eq!(now.len(), 1);
+    assert_eq!(
+        now[0].attempt_id, b.id,
+        "the solution moved to the accepted attempt"
+    );
 }

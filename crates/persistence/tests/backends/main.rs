@@ -69,6 +69,7 @@ on_both_backends! {
     attempts::the_in_flight_cap_counts_only_unfinished_attempts_of_the_user,
     attempts::racing_capped_inserts_of_one_user_stay_under_the_cap,
     attempts::a_rejudge_requeues_only_finished_attempts_and_clears_their_report,
+    attempts::a_lost_solution_moves_to_the_next_accepted_attempt,
     attempts::attempts_page_newest_first_and_filter_by_task,
     attempts::corrupt_attempt_rows_are_rejected_on_read,
     attempts::feedback_round_trips_in_order,

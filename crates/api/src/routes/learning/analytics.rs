@@ -15,9 +15,21 @@ use domain::{
 };
 use uuid::Uuid;
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return at the
+/// start) is written with a leading `'`; numbers stay numbers (OWASP's CSV injection advice).
+fn neutralize(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 fn csv_response(name: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, ApiError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
+        let row: Vec<String> = row.into_iter().map(neutralize).collect();
         w.write_record(&row).map_err(ApiError::internal)?;
     }
     let bytes = w.into_inner().map_err(ApiError::internal)?;
@@ -154,4 +166,26 @@ pub async fn student_progress(
         ]);
     }
     csv_response(&format!("student-{}", dto.username), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralize;
+
+    #[test]
+    fn formula_cells_are_defused_and_numbers_kept() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("@SUM(1+1)", "'@SUM(1+1)"),
+            ("+cmd", "'+cmd"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("-1.5", "-1.5"),
+            ("0.75", "0.75"),
+            ("Lists", "Lists"),
+            ("failedTest:=x", "failedTest:=x"),
+        ] {
+            assert_eq!(neutralize(cell.to_string()), out, "{cell}");
+        }
+    }
 }
