@@ -172,12 +172,7 @@ async fn words_are_not_code_attempts_and_spend_no_link_budget() {
     let (db, _dir) = fresh_sqlite();
     let db: Arc<Database> = Arc::new(db);
     let alice = add_student(&db, "alice");
-    let limiter = Arc::new(MemoryLimiter::default());
-    let quota = Quota {
-        limit: 1,
-        window_secs: 60,
-    };
-    let conversation = Conversation::new(db.clone(), Some(limiter), Some(quota), None, "b");
+    let conversation = link_limited(&db, 1);
     for word in ["Homework", "Whatever", "Thankyou", "tomorrow"] {
         let reply = conversation
             .reply(Incoming {
@@ -257,12 +252,7 @@ async fn link_attempts_are_rate_limited_per_telegram_account() {
     let (db, _dir) = fresh_sqlite();
     let db: Arc<Database> = Arc::new(db);
     let alice = add_student(&db, "alice");
-    let limiter = Arc::new(MemoryLimiter::default());
-    let quota = Quota {
-        limit: 3,
-        window_secs: 60,
-    };
-    let conversation = Conversation::new(db.clone(), Some(limiter), Some(quota), None, "b");
+    let conversation = link_limited(&db, 3);
     let say = |tg: i64, text: String| {
         let c = conversation.clone();
         async move {
@@ -372,4 +362,14 @@ async fn a_reply_refused_by_flood_control_is_sent_after_the_wait() {
         "it waited as told"
     );
     bot.stop().await.unwrap();
+}
+
+/// A conversation allowing `limit` link attempts a minute per Telegram account.
+fn link_limited(db: &Arc<Database>, limit: u32) -> Conversation {
+    let quota = Quota {
+        limit,
+        window_secs: 60,
+    };
+    let limiter = Arc::new(MemoryLimiter::default());
+    Conversation::new(db.clone(), Some(limiter), Some(quota), None, "b")
 }
